@@ -1,0 +1,39 @@
+"""The `garrison` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from garrison import __version__
+from garrison.cli.scan import scan_command
+
+app = typer.Typer(
+    name="garrison",
+    help="Security for machine-learning systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("scan")(scan_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"garrison {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Security for machine-learning systems."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,77 @@
+"""`garrison scan`: static scan of model files, archives and directories."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+
+
+class OutputFormat(str, Enum):
+    console = "console"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+@handle_errors
+def scan_command(
+    paths: Annotated[list[Path], typer.Argument(help="Model files, archives or directories.")],
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Report format.")
+    ] = OutputFormat.console,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 1 when a finding is at or above: critical, high, medium, low, info."),
+    ] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option(help="Show a progress bar (on by default in a terminal).")
+    ] = True,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
+) -> None:
+    """Scan model files without executing them; exit 1 on findings at or above --fail-on."""
+    from garrison.findings import Severity
+    from garrison.policy import load_policy
+    from garrison.report import render
+    from garrison.supplychain import scan_path
+
+    policy = load_policy(policy_file)
+    if fail_on is not None:
+        policy = policy.model_copy(update={"fail_on": Severity.parse(fail_on)})
+    if output is not None and output.parent and not output.parent.exists():
+        from garrison.errors import UsageError
+
+        raise UsageError(f"output directory does not exist: {output.parent}")
+
+    from garrison.report.console import progress_bar
+
+    with progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        report = scan_path(paths, policy, progress=on_progress, debug=debug)
+
+    if format is OutputFormat.console and output is None:
+        from garrison.report.console import print_report
+
+        print_report(report)
+    else:
+        text = render(report, format.value)
+        if output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            output.write_text(text, encoding="utf-8")
+            if format is not OutputFormat.console:
+                from garrison.report.console import print_summary
+
+                print_summary(report)
+    if report.failed:
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,98 @@
+"""The user's policy: thresholds, allowlists and limits, from garrison.toml or pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from garrison.errors import PolicyError
+from garrison.findings import Severity
+
+_KB = 1024
+_MB = 1024 * _KB
+_GB = 1024 * _MB
+
+
+class Limits(BaseModel):
+    """Bounds on everything an attacker controls. Reaching one is reported as a finding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_file_bytes: int = Field(200 * _GB, description="largest file opened at all")
+    max_header_bytes: int = Field(100 * _MB, description="safetensors/GGUF/JSON headers")
+    max_pickle_bytes: int = Field(2 * _GB, description="bytes of one pickle program analysed")
+    max_opcodes: int = Field(10_000_000, description="pickle opcodes analysed per file")
+    max_stack_depth: int = Field(10_000, description="pickle stack/mark depth")
+    max_archive_depth: int = Field(5, description="nested archives and payloads")
+    max_archive_members: int = Field(100_000, description="members read from one archive")
+    max_decompressed_bytes: int = Field(8 * _GB, description="bytes inflated per scanned file")
+    max_compression_ratio: int = Field(
+        1_000, description="inflated/compressed ratio for members over 10 MB inflated"
+    )
+    max_nested_bytes: int = Field(256 * _MB, description="embedded payload passed to a loader")
+    max_json_depth: int = Field(200, description="nesting of model configs")
+    max_files: int = Field(1_000_000, description="files walked under one directory")
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fail_on: Severity = Severity.HIGH
+    limits: Limits = Field(default_factory=Limits)
+    safe_globals: tuple[str, ...] = Field(
+        (), description="extra pickle globals to trust: 'module.name' or 'module.*'"
+    )
+    unsafe_globals: tuple[str, ...] = Field(
+        (), description="extra pickle globals to treat as dangerous"
+    )
+    disabled_rules: tuple[str, ...] = ()
+    severity_overrides: dict[str, Severity] = Field(default_factory=dict)
+    unscanned_severity: Severity = Field(
+        Severity.LOW, description="severity of a model format that is recognised but not scanned"
+    )
+    follow_symlinks: bool = False
+
+    @field_validator("fail_on", "unscanned_severity", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
+def load_policy(path: Path | None = None, search_from: Path | None = None) -> Policy:
+    """Read an explicit policy file, or look for one in `search_from` (default: cwd)."""
+    if path is not None:
+        if not path.is_file():
+            raise PolicyError(f"policy file not found: {path}")
+        return _parse(path, required=True)
+    base = search_from or Path.cwd()
+    for candidate in (base / "garrison.toml", base / "pyproject.toml"):
+        if candidate.is_file():
+            policy = _parse(candidate, required=False)
+            if policy is not None:
+                return policy
+    return Policy()
+
+
+def _parse(path: Path, required: bool) -> Any:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"invalid TOML in {path}: {exc}") from None
+    if path.name == "pyproject.toml":
+        section = data.get("tool", {}).get("garrison")
+        if section is None:
+            if required:
+                raise PolicyError(f"{path} has no [tool.garrison] section")
+            return None
+        data = section
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise PolicyError(f"invalid policy in {path}: {where}: {first['msg']}") from None

@@ -1,0 +1,70 @@
+"""The supply-chain checks registered in the `garrison.checks` entry-point group."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from garrison.assets import Asset
+from garrison.findings import Finding
+from garrison.registry import RunContext
+from garrison.supplychain.context import ScanContext
+from garrison.supplychain.dispatch import scan_stream
+from garrison.supplychain.rules import LIMIT_REACHED, UNREADABLE
+
+log = logging.getLogger(__name__)
+
+
+class ModelFileCheck:
+    """Static analysis of one file of any model format, by its bytes."""
+
+    id = "supplychain.model-file"
+    area = "supplychain"
+
+    def applies_to(self, asset: Asset) -> bool:
+        return asset.kind == "file" and asset.path is not None
+
+    def run(self, asset: Asset, run: RunContext) -> Iterable[Finding]:
+        assert asset.path is not None
+        path = Path(asset.path)
+        ctx = ScanContext.for_file(path, run.policy, debug=run.debug)
+        try:
+            size = path.stat().st_size
+            if size > run.policy.limits.max_file_bytes:
+                ctx.add(LIMIT_REACHED, f"file is {size} bytes; limit {run.policy.limits.max_file_bytes}")
+                ctx.record("unknown", "skipped", size, "over max_file_bytes")
+            else:
+                with path.open("rb") as stream:
+                    scan_stream(stream, ctx, path.name, size)
+        except OSError as exc:
+            ctx.record("unknown", "error", None, exc.strerror or str(exc))
+            ctx.add(UNREADABLE, f"{exc.strerror or exc}")
+        run.items.extend(ctx.items)
+        return ctx.findings
+
+
+class ModelDirectoryCheck:
+    """Directory-level red flags: custom code that needs trust_remote_code, code beside weights."""
+
+    id = "supplychain.model-directory"
+    area = "supplychain"
+
+    def applies_to(self, asset: Asset) -> bool:
+        return asset.kind == "directory" and asset.path is not None
+
+    def run(self, asset: Asset, run: RunContext) -> Iterable[Finding]:
+        from garrison.supplychain.hf_dir import scan_directory
+
+        assert asset.path is not None
+        path = Path(asset.path)
+        ctx = ScanContext(
+            policy=run.policy,
+            asset=asset,
+            path=path,
+            budget=ScanContext.for_file(path, run.policy).budget,
+            debug=run.debug,
+        )
+        scan_directory(path, ctx)
+        run.items.extend(ctx.items)
+        return ctx.findings

@@ -1,0 +1,134 @@
+"""Recognise a file's format from its bytes, whatever it is called."""
+
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO
+
+HEAD_BYTES = 4096
+TAIL_BYTES = 22 + 65535  # a zip end-of-central-directory record and its longest comment
+
+# Formats with a scanner, and formats recognised but not scanned (reported as such).
+SCANNED = (
+    "pickle", "zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "npy", "safetensors",
+    "gguf", "hdf5", "onnx", "savedmodel", "json",
+)  # fmt: skip
+UNSCANNED = {
+    "tflite": "TensorFlow Lite flatbuffer",
+    "executorch": "ExecuTorch program",
+    "7z": "7-Zip archive",
+    "rar": "RAR archive",
+    "zstd": "Zstandard-compressed data",
+    "lz4": "LZ4-compressed data",
+    "coreml": "Core ML model",
+    "paddle": "PaddlePaddle program",
+    "protobuf": "unidentified protocol buffer",
+    "elf": "native executable or shared library",
+    "pe": "Windows executable or DLL",
+    "macho": "Mach-O executable or library",
+    "tensorrt": "TensorRT engine",
+}
+IGNORED = ("text", "empty", "image", "unknown")
+
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"GGUF", "gguf"),
+    (0, b"\x93NUMPY", "npy"),
+    (0, b"\x89HDF\r\n\x1a\n", "hdf5"),
+    (0, b"PK\x03\x04", "zip"),
+    (0, b"PK\x05\x06", "zip"),
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"BZh", "bz2"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"Rar!\x1a\x07", "rar"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd"),
+    (0, b"\x04\x22\x4d\x18", "lz4"),
+    (0, b"\x7fELF", "elf"),
+    (0, b"MZ", "pe"),
+    (0, b"\xcf\xfa\xed\xfe", "macho"),
+    (0, b"\x89PNG", "image"),
+    (0, b"\xff\xd8\xff", "image"),
+    (0, b"GIF8", "image"),
+    (4, b"TFL3", "tflite"),
+    (4, b"ET12", "executorch"),
+    (257, b"ustar", "tar"),
+)
+
+
+def detect(stream: BinaryIO, name: str = "", size: int | None = None) -> str:
+    """Return the format name of the stream (position is restored to 0)."""
+    stream.seek(0)
+    head = stream.read(HEAD_BYTES)
+    stream.seek(0)
+    return detect_head(head, name)
+
+
+def detect_head(head: bytes, name: str = "") -> str:
+    if not head:
+        return "empty"
+    for offset, magic, fmt in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return fmt
+    if _is_safetensors(head):
+        return "safetensors"
+    if _is_lzma_alone(head):
+        return "lzma"
+    from garrison.supplychain.pickle_vm import looks_like_pickle
+
+    if looks_like_pickle(head):
+        return "pickle"
+    if _is_zlib(head):
+        return "zlib"
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"[") and _is_text(head):
+        return "json"
+    from garrison.supplychain.protobuf_sniff import sniff_protobuf
+
+    proto = sniff_protobuf(head, name)
+    if proto is not None:
+        return proto
+    if _is_text(head):
+        return "text"
+    return "unknown"
+
+
+def has_zip_tail(stream: BinaryIO, size: int) -> bool:
+    """True when the file ends in a zip directory (zip appended to another format)."""
+    if size < 22:
+        return False
+    start = max(0, size - TAIL_BYTES)
+    stream.seek(start)
+    tail = stream.read(size - start)
+    stream.seek(0)
+    return tail.rfind(b"PK\x05\x06") != -1
+
+
+def _is_safetensors(head: bytes) -> bool:
+    if len(head) < 10:
+        return False
+    (length,) = struct.unpack("<Q", head[:8])
+    return 2 <= length < (1 << 40) and head[8:9] == b"{"
+
+
+def _is_lzma_alone(head: bytes) -> bool:
+    # .lzma "alone" header: properties byte 0x5d, then dictionary size, then -1 or a size.
+    return len(head) >= 13 and head[0] == 0x5D and head[1:3] == b"\x00\x00"
+
+
+def _is_zlib(head: bytes) -> bool:
+    if len(head) < 2:
+        return False
+    cmf, flg = head[0], head[1]
+    return cmf == 0x78 and (cmf * 256 + flg) % 31 == 0
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the head boundary is still text.
+        if exc.start < len(head) - 4:
+            return False
+        text = head[: exc.start].decode("utf-8")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return printable >= 0.95 * max(len(text), 1)

@@ -1,0 +1,55 @@
+"""Expand the paths a user gave into assets: files, and directories with their files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from garrison.assets import Asset
+from garrison.errors import LimitExceeded, UsageError
+
+
+def expand(paths: list[Path], follow_symlinks: bool, max_files: int) -> Iterator[Asset]:
+    """Yield a directory asset for each directory, then a file asset for every file in it."""
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"no such file or directory: {path}")
+        if path.is_dir():
+            yield Asset.from_path(path, kind="directory")
+            yield from _files_under(path, follow_symlinks, max_files)
+        else:
+            yield Asset.from_path(path)
+
+
+def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[Asset]:
+    count = 0
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            st = directory.stat()
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # symlink loop
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            yield Asset.from_path(directory)  # the file check reports it unreadable
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.is_symlink() and not follow_symlinks:
+                continue
+            if entry.is_dir(follow_symlinks=follow_symlinks):
+                if entry.name not in (".git", "__pycache__"):
+                    subdirs.append(Path(entry.path))
+                continue
+            count += 1
+            if count > max_files:
+                raise LimitExceeded("files in directory", count, max_files)
+            yield Asset.from_path(Path(entry.path))
+        stack.extend(reversed(subdirs))
