@@ -54,3 +54,33 @@ def all_rules() -> dict[str, Rule]:
         for rule in module.RULES:
             rules[rule.id] = rule
     return rules
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: every rule with its severity, rationale, remediation and references."""
+    lines = [
+        "# Rules",
+        "",
+        "Every finding names one of these rules. Ids are stable; severities are defaults that",
+        "a policy can override (`severity_overrides`) or switch off (`disabled_rules`).",
+        "Generated from the rule catalog by `make docs`; a test keeps it in sync.",
+        "",
+        "| id | severity | title |",
+        "| --- | --- | --- |",
+    ]
+    rules = sorted(all_rules().values(), key=lambda r: r.id)
+    lines += [f"| [{r.id}](#{r.id.lower()}) | {r.severity.value} | {r.title} |" for r in rules]
+    for r in rules:
+        lines += [
+            "",
+            f"## {r.id}",
+            "",
+            f"**{r.title}** — default severity: {r.severity.value}",
+            "",
+            r.rationale,
+            "",
+            f"Remediation: {r.remediation}",
+            "",
+            f"References: {', '.join(r.refs) if r.refs else 'none'}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from garrison import __version__
+from garrison.cli.rules import rules_command
 from garrison.cli.scan import scan_command
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("scan")(scan_command)
+app.command("rules")(rules_command)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,49 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: demo test lint typecheck docs bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# Core install: what a user gets from `pip install garrison-ml`.
+$(VENV)/.core: $(BIN)/activate pyproject.toml
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# Test install: torch is pinned to the CPU build that is on local disk.
+$(VENV)/.test: $(VENV)/.core
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $@
+
+demo: $(VENV)/.core
+	$(PY) examples/make_samples.py samples
+	@echo
+	@echo "$$ garrison scan samples/"
+	@$(BIN)/garrison scan samples/ ; rc=$$?; \
+	  if [ $$rc -eq 1 ]; then echo "(exit 1: findings at or above 'high', as expected for the malicious samples)"; \
+	  elif [ $$rc -ne 0 ]; then exit $$rc; fi
+
+test: $(VENV)/.test
+	KERAS_BACKEND=torch $(BIN)/pytest -q -n 2 --dist loadfile
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check src tests benchmarks examples fuzz
+	$(BIN)/ruff format --check src tests benchmarks examples fuzz
+
+typecheck: $(VENV)/.test
+	$(BIN)/mypy src
+
+docs: $(VENV)/.core
+	$(PY) -c "from garrison.rules import rules_markdown; print(rules_markdown(), end='')" > docs/rules.md
+
+bench: $(VENV)/.test
+	KERAS_BACKEND=torch $(PY) benchmarks/supplychain.py
+
+clean:
+	rm -rf samples .pytest_cache .mypy_cache .ruff_cache build dist
