@@ -14,7 +14,7 @@ import struct
 import sys
 import zipfile
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ SSTI = "{{ cycler.__init__.__globals__.os.popen('" + PAYLOAD + "').read() }}"
 
 def memo_indirect_pickle() -> bytes:
     """STACK_GLOBAL whose module and name come out of the memo, as bypasses do."""
+
     def unicode(s: str) -> bytes:
         return b"\x8c" + bytes([len(s)]) + s.encode()
 
@@ -98,8 +99,9 @@ def keras_with_lambda() -> bytes:
                         "name": "lambda",
                         "function": {
                             "class_name": "__lambda__",
-                            "config": {"code": "lambda x: __import__('os').system('"
-                                       + PAYLOAD + "') or x"},
+                            "config": {
+                                "code": "lambda x: __import__('os').system('" + PAYLOAD + "') or x"
+                            },
                         },
                     },
                 },
@@ -122,7 +124,7 @@ def write_samples(out: Path) -> list[Path]:
             {"embed": ([4, 8], (0, 128)), "head": ([8, 2], (128, 192))}
         ),
         benign / "state.pkl": pickle.dumps(
-            OrderedDict(step=1200, lr=3e-4, saved=datetime(2026, 1, 1, tzinfo=timezone.utc)),
+            OrderedDict(step=1200, lr=3e-4, saved=datetime(2026, 1, 1, tzinfo=UTC)),
             protocol=4,
         ),
         benign / "tokenizer.gguf": gguf_bytes(CHATML),

@@ -19,9 +19,7 @@ class MissingExtraError(GarrisonError):
     """An optional dependency is not installed."""
 
     def __init__(self, module: str, extra: str) -> None:
-        super().__init__(
-            f"this needs the '{module}' package: pip install 'garrison-ml[{extra}]'"
-        )
+        super().__init__(f"this needs the '{module}' package: pip install 'garrison-ml[{extra}]'")
         self.module = module
         self.extra = extra
 

@@ -66,13 +66,14 @@ def load_policy(path: Path | None = None, search_from: Path | None = None) -> Po
     if path is not None:
         if not path.is_file():
             raise PolicyError(f"policy file not found: {path}")
-        return _parse(path, required=True)
+        policy: Policy = _parse(path, required=True)
+        return policy
     base = search_from or Path.cwd()
     for candidate in (base / "garrison.toml", base / "pyproject.toml"):
         if candidate.is_file():
-            policy = _parse(candidate, required=False)
-            if policy is not None:
-                return policy
+            found: Policy | None = _parse(candidate, required=False)
+            if found is not None:
+                return found
     return Policy()
 
 

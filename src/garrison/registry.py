@@ -48,7 +48,5 @@ def discover_checks(area: str | None = None) -> list[Check]:
         if area is None or getattr(check, "area", None) == area:
             checks.append(check)
     if not checks:
-        raise GarrisonError(
-            "no checks are registered; is Garrison installed (pip install -e .)?"
-        )
+        raise GarrisonError("no checks are registered; is Garrison installed (pip install -e .)?")
     return checks

@@ -25,8 +25,14 @@ def test_there_is_a_target_per_untrusted_parser() -> None:
 def test_fuzz_target_survives_a_short_run(target: Path, tmp_path: Path) -> None:
     runs = os.environ.get("GARRISON_FUZZ_RUNS", "4000")
     proc = subprocess.run(
-        [sys.executable, str(target), f"-runs={runs}", "-max_total_time=40", "-timeout=10",
-         f"-artifact_prefix={tmp_path}/"],
+        [
+            sys.executable,
+            str(target),
+            f"-runs={runs}",
+            "-max_total_time=40",
+            "-timeout=10",
+            f"-artifact_prefix={tmp_path}/",
+        ],
         capture_output=True,
         text=True,
         timeout=180,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ import typer
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     console = "console"
     json = "json"
     sarif = "sarif"
@@ -30,7 +30,9 @@ def scan_command(
     ] = None,
     fail_on: Annotated[
         str | None,
-        typer.Option(help="Exit 1 when a finding is at or above: critical, high, medium, low, info."),
+        typer.Option(
+            help="Exit 1 when a finding is at or above: critical, high, medium, low, info."
+        ),
     ] = None,
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from garrison import __version__
@@ -36,7 +36,7 @@ class Report:
     fail_on: Severity = Severity.HIGH
     findings: list[Finding] = field(default_factory=list)
     items: list[ScannedItem] = field(default_factory=list)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
     tool_version: str = __version__
 
@@ -53,5 +53,10 @@ class Report:
     def sorted_findings(self) -> list[Finding]:
         return sorted(
             self.findings,
-            key=lambda f: (-f.severity.rank, f.location.path or "", f.location.member or "", f.rule),
+            key=lambda f: (
+                -f.severity.rank,
+                f.location.path or "",
+                f.location.member or "",
+                f.rule,
+            ),
         )

@@ -32,7 +32,9 @@ class ModelFileCheck:
         try:
             size = path.stat().st_size
             if size > run.policy.limits.max_file_bytes:
-                ctx.add(LIMIT_REACHED, f"file is {size} bytes; limit {run.policy.limits.max_file_bytes}")
+                ctx.add(
+                    LIMIT_REACHED, f"file is {size} bytes; limit {run.policy.limits.max_file_bytes}"
+                )
                 ctx.record("unknown", "skipped", size, "over max_file_bytes")
             else:
                 with path.open("rb") as stream:

@@ -113,7 +113,7 @@ def scan_json(stream: BinaryIO, ctx: ScanContext) -> None:
 def scan_hdf5(stream: BinaryIO, ctx: ScanContext) -> None:
     """Legacy Keras .h5: the JSON configs in the root attributes (weights are not read)."""
     try:
-        import h5py  # type: ignore[import-untyped]
+        import h5py
     except ImportError:  # pragma: no cover - h5py is a core dependency
         from garrison.errors import MissingExtraError
 
@@ -324,13 +324,37 @@ def module_severity(module: str, class_name: str, config: Any) -> Severity | Non
     """None for Keras' own modules; CRITICAL for system modules; HIGH for other code."""
     package = module.split(".", 1)[0]
     if package in KERAS_PACKAGES:
-        return None
+        name = config if class_name == "function" and isinstance(config, str) else class_name
+        return Severity.HIGH if _is_keras_gadget(module, name) else None
     if package in ("builtins", "__builtin__"):
         name = config if class_name == "function" and isinstance(config, str) else class_name
         if class_name == "function" and name not in _PYTHON_BUILTINS:
             return None  # Keras writes its own built-in functions ("relu") this way
         return Severity.CRITICAL if name in DANGEROUS_BUILTINS else Severity.HIGH
     return Severity.CRITICAL if package in DANGEROUS_MODULES else Severity.HIGH
+
+
+# Functions inside Keras/TF that a config can name and that touch files, the network or the
+# deserialisation switch: published safe_mode bypasses (CVE-2025-8747, CVE-2025-1550).
+KERAS_GADGETS = frozenset(
+    {
+        "get_file", "load_model", "load_weights", "load_img", "image_dataset_from_directory",
+        "text_dataset_from_directory", "audio_dataset_from_directory",
+        "enable_unsafe_deserialization",
+        "set_floatx", "model_from_json", "deserialize_keras_object", "register_keras_serializable",
+        "py_function", "numpy_function", "py_func", "read_file", "write_file",
+    }
+)  # fmt: skip
+_KERAS_GADGET_MODULES = (
+    "tensorflow.io",
+    "tensorflow.python.ops.script_ops",
+    "keras.src.utils.file_utils",
+)
+
+
+def _is_keras_gadget(module: str, name: str) -> bool:
+    leaf = name.rsplit(".", 1)[-1]
+    return leaf in KERAS_GADGETS or module.startswith(_KERAS_GADGET_MODULES)
 
 
 def describe_code(code: str) -> str:

@@ -59,15 +59,31 @@ EXTERNAL_MISSING = Rule(
 )
 CUSTOM_DOMAIN = Rule(
     "GA-ONNX-004",
-    "ONNX model uses custom operator domains",
-    Severity.MEDIUM,
-    "Nodes use operators outside the ONNX standard and ONNX Runtime's built-in domains; "
-    "running them needs a custom-op library, which is native code from outside the model.",
+    "ONNX model needs an unknown custom-op library",
+    Severity.HIGH,
+    "Nodes use an operator domain that neither ONNX, ONNX Runtime nor a well-known extension "
+    "package provides; running the model means registering a native custom-op library, which "
+    "in practice comes from the model's own publisher: native code with the model's trust.",
     "Review where the custom-op library comes from before registering it with a runtime.",
     _REFS,
 )
+EXTENSION_DOMAIN = Rule(
+    "GA-ONNX-005",
+    "ONNX model uses operators of a known extension package",
+    Severity.LOW,
+    "Nodes use a domain of a published extension (onnxruntime-extensions, PyTorch ATen "
+    "fallback); running them needs that package's native library installed from PyPI.",
+    "Install the extension from its official package, never from files shipped with a model.",
+    _REFS,
+)
 
-RULES = (EXTERNAL_PATH_ESCAPES, EXTERNAL_SYMLINK_ESCAPES, EXTERNAL_MISSING, CUSTOM_DOMAIN)
+RULES = (
+    EXTERNAL_PATH_ESCAPES, EXTERNAL_SYMLINK_ESCAPES, EXTERNAL_MISSING, CUSTOM_DOMAIN,
+    EXTENSION_DOMAIN,
+)  # fmt: skip
+# Domains of published extension packages (their native code comes from PyPI, not the model).
+EXTENSION_DOMAINS = frozenset({"ai.onnx.contrib", "org.pytorch.aten", "com.microsoft.extensions"})
+
 
 # Standard ONNX domains and the operator sets ONNX Runtime ships itself (no plugin code).
 STANDARD_DOMAINS = frozenset(
@@ -203,7 +219,7 @@ def _report_custom_ops(model: _Model, ctx: ScanContext) -> None:
             continue  # every op is a function defined inside the model itself
         listed = ", ".join(sorted(ops)[:20]) + (" …" if len(ops) > 20 else "")
         ctx.add(
-            CUSTOM_DOMAIN,
+            EXTENSION_DOMAIN if domain in EXTENSION_DOMAINS else CUSTOM_DOMAIN,
             f"domain {domain!r}: {sum(ops.values())} node(s) of op type(s) {listed}",
         )
 

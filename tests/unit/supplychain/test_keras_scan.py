@@ -374,3 +374,24 @@ def test_mutated_configs_only_raise_garrison_errors(data: st.DataObject) -> None
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
     with contextlib.suppress(GarrisonError):
         scan_json(io.BytesIO(bytes(raw)), ctx_for(Path("/m/c.json")))
+
+
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [("keras.utils", "get_file"), ("keras.config", "enable_unsafe_deserialization")],
+)
+def test_keras_functions_that_bypass_safe_mode_are_high(module: str, function: str) -> None:
+    """CVE-2025-8747 / CVE-2025-1550: a config naming Keras' own file or switch functions."""
+    initializer = {"module": module, "class_name": "function", "config": function,
+                   "registered_name": function}  # fmt: skip
+    dense = {"class_name": "Dense", "config": {"units": 2, "kernel_initializer": initializer}}
+    findings = scan_config(sequential(dense))
+    assert rules(findings) == [("GA-KERAS-003", Severity.HIGH)]
+    assert function in findings[0].evidence
+
+
+def test_keras_own_activation_functions_are_not_gadgets() -> None:
+    activation = {"module": "keras.activations", "class_name": "function", "config": "relu",
+                  "registered_name": "relu"}  # fmt: skip
+    dense = {"class_name": "Dense", "config": {"units": 2, "activation": activation}}
+    assert scan_config(sequential(dense)) == []

@@ -218,7 +218,7 @@ def test_many_bad_locations_are_capped(tmp_path: Path) -> None:
 # -- custom operators ------------------------------------------------------------------------
 
 
-def test_custom_domain_is_medium_and_lists_the_ops(tmp_path: Path) -> None:
+def test_unknown_custom_domain_is_high_and_lists_the_ops(tmp_path: Path) -> None:
     nodes = [
         helper.make_node("MatMul", ["X", "W"], ["T"]),
         helper.make_node("Evil", ["T"], ["U"], domain="com.attacker"),
@@ -227,9 +227,17 @@ def test_custom_domain_is_medium_and_lists_the_ops(tmp_path: Path) -> None:
     model = matmul_model(nodes=nodes)
     model.opset_import.append(helper.make_opsetid("com.attacker", 1))
     findings = scan(save(model, tmp_path / "m.onnx"))
-    assert rules(findings) == [("GA-ONNX-004", Severity.MEDIUM)]
+    assert rules(findings) == [("GA-ONNX-004", Severity.HIGH)]
     assert "'com.attacker'" in findings[0].evidence
     assert "Evil, Worse" in findings[0].evidence
+
+
+def test_extension_package_domain_is_low(tmp_path: Path) -> None:
+    nodes = [helper.make_node("StringRegexReplace", ["X", "W"], ["Y"], domain="ai.onnx.contrib")]
+    model = matmul_model(nodes=nodes)
+    model.opset_import.append(helper.make_opsetid("ai.onnx.contrib", 1))
+    findings = scan(save(model, tmp_path / "m.onnx"))
+    assert rules(findings) == [("GA-ONNX-005", Severity.LOW)]
 
 
 # -- robustness ------------------------------------------------------------------------------

@@ -227,8 +227,13 @@ def test_large_header_scans_quickly() -> None:
 
 
 def test_rules_are_exported() -> None:
-    assert {r.id for r in RULES} == {"GA-SAFET-001", "GA-SAFET-002", "GA-SAFET-003", "GA-SAFET-004",
-                                    "GA-SAFET-005"}
+    assert {r.id for r in RULES} == {
+        "GA-SAFET-001",
+        "GA-SAFET-002",
+        "GA-SAFET-003",
+        "GA-SAFET-004",
+        "GA-SAFET-005",
+    }
 
 
 # -- properties ------------------------------------------------------------------------------
