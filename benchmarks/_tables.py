@@ -70,7 +70,38 @@ def console(results: dict[str, Any]) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     parts = [_accuracy_table(results), _by_format(results), _scale_table(results)]
-    return "\n\n".join([*parts, _misses(results)]) + "\n"
+    return "\n\n".join([*parts, claims_list(results), _misses(results)]) + "\n"
+
+
+def claims_list(results: dict[str, Any]) -> str:
+    """The acceptance claims as a checklist, each with the figures it rests on."""
+    lines = []
+    for name, ok in results["claims"].items():
+        mark = "✓" if ok else "✗ not met"
+        lines.append(f"- {mark}: {name.replace('_', ' ')} ({_claim_detail(name, results)})")
+    return "\n".join(lines)
+
+
+def _claim_detail(name: str, results: dict[str, Any]) -> str:
+    tools = results["corpus"]["tools"]
+    ours = tools["garrison"]
+    peer = name.rsplit("_", 1)[-1]
+    if name.startswith("detects_more_than"):
+        return f"{ours['detected']} vs {tools[peer]['detected']}"
+    if name.startswith("no_more_false_positives"):
+        return f"{len(ours['false_positives'])} vs {len(tools[peer]['false_positives'])}"
+    cases = list(results["scale"])
+    case = next((c for c in cases if c.split("_")[0] in name), None)
+    case = case or next(c for c in cases if c.split("_")[-1] in name)  # pickles_5x_faster...
+    return _speed_detail(results["scale"][case]["tools"])
+
+
+def _speed_detail(row: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{tool} {r['seconds']:.2f} s / {r['peak_rss_mb']:.0f} MB"
+        for tool, r in row.items()
+        if "seconds" in r
+    )
 
 
 def _by_format(results: dict[str, Any]) -> str:

@@ -6,8 +6,10 @@ Usage: python examples/make_samples.py OUT_DIR
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import marshal
 import os
 import pickle
 import struct
@@ -86,25 +88,22 @@ def torch_like_zip(data_pkl: bytes) -> bytes:
     return buf.getvalue()
 
 
+def lambda_bytecode() -> str:
+    """What Keras writes for a Lambda: base64 of the marshalled code (compiled, never run)."""
+    source = "lambda x: __import__('os').system('" + PAYLOAD + "') or x"
+    code = compile(source, "<demo>", "eval").co_consts[0]
+    return base64.b64encode(marshal.dumps(code)).decode()
+
+
 def keras_with_lambda() -> bytes:
+    function = {"class_name": "__lambda__", "config": {"code": lambda_bytecode()}}
     config = {
         "class_name": "Sequential",
         "config": {
             "name": "demo",
             "layers": [
                 {"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}},
-                {
-                    "class_name": "Lambda",
-                    "config": {
-                        "name": "lambda",
-                        "function": {
-                            "class_name": "__lambda__",
-                            "config": {
-                                "code": "lambda x: __import__('os').system('" + PAYLOAD + "') or x"
-                            },
-                        },
-                    },
-                },
+                {"class_name": "Lambda", "config": {"name": "lambda", "function": function}},
             ],
         },
     }

@@ -168,7 +168,7 @@ def workspace(tmp_path: Path) -> Path:
     (ws / "good").mkdir()
     (ws / "good" / "model.pkl").write_bytes(pickle.dumps({"w": [0.5, 1.5]}, protocol=4))
     (ws / "odd").mkdir()
-    (ws / "odd" / "weights.7z").write_bytes(b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 32)
+    (ws / "odd" / "weights.rar").write_bytes(b"Rar!\x1a\x07\x01\x00" + b"\x00" * 32)
     return ws
 
 
@@ -206,7 +206,7 @@ def test_scan_step_on_benign_file_passes(action: dict[str, Any], workspace: Path
 def test_exit_code_follows_fail_on(
     action: dict[str, Any], workspace: Path, fail_on: str, expected: str
 ) -> None:
-    # A 7-Zip archive is recognised but not scanned: a low finding.
+    # A RAR archive is recognised but not scanned: a low finding.
     proc, outputs = run_step(action, "Scan", workspace, inputs("odd", fail_on))
     assert proc.returncode == 0, proc.stderr
     assert outputs["exit-code"] == expected

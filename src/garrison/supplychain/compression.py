@@ -53,6 +53,7 @@ CHUNK = 64 * 1024  # compressed bytes read per step
 OUT_CHUNK = 1024 * 1024  # most bytes inflated per step, so one step cannot blow up memory
 SPOOL_BYTES = 16 * 1024 * 1024  # inflated bytes kept in memory before spilling to disk
 RATIO_FLOOR = 10 * 1024 * 1024  # the policy's ratio limit never applies below this size
+DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data more than this
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
@@ -128,6 +129,59 @@ class _BufferedCodec:
             raise ParseError(f"corrupt compressed data: {exc}") from None
 
 
+class _ZipLzmaCodec:
+    """A zip member's lzma data (method 14): a small header, then a raw LZMA1 stream.
+
+    The header is 2 bytes of encoder version, 2 bytes of properties size and the 5-byte
+    LZMA properties (lc/lp/pb byte, dictionary size); the decoder is built once it is read.
+    """
+
+    _PROPS_SIZE = 5
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._d: _BufferedCodec | None = None
+
+    @property
+    def wants_input(self) -> bool:
+        return self._d is None or self._d.wants_input
+
+    @property
+    def eof(self) -> bool:
+        return self._d is not None and self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return b"" if self._d is None else self._d.unused_data
+
+    def decompress(self, data: bytes, limit: int) -> bytes:
+        if self._d is None:
+            self._head += data
+            need = 4 + self._PROPS_SIZE
+            if len(self._head) < need:
+                if not data:
+                    raise ParseError("zip lzma header truncated")
+                return b""
+            self._d = _BufferedCodec(_raw_lzma1(self._head[:need]))
+            data, self._head = self._head[need:], b""
+        return self._d.decompress(data, limit)
+
+
+def _raw_lzma1(header: bytes) -> lzma.LZMADecompressor:
+    props_size = int.from_bytes(header[2:4], "little")
+    if props_size != _ZipLzmaCodec._PROPS_SIZE:
+        raise ParseError(f"zip lzma properties size {props_size}, expected 5")
+    byte, dict_size = header[4], int.from_bytes(header[5:9], "little")
+    if byte >= 9 * 5 * 5:
+        raise ParseError(f"invalid lzma properties byte {byte:#x}")
+    lc, lp, pb = byte % 9, (byte // 9) % 5, byte // 45
+    lzma_filter = {"id": lzma.FILTER_LZMA1, "lc": lc, "lp": lp, "pb": pb, "dict_size": dict_size}
+    try:
+        return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[lzma_filter])
+    except (lzma.LZMAError, ValueError) as exc:
+        raise ParseError(f"unusable lzma properties: {exc}") from None
+
+
 CODECS: dict[str, Callable[[], Codec]] = {
     "gzip": lambda: _ZlibCodec(31),
     "zlib": lambda: _ZlibCodec(15),
@@ -135,6 +189,7 @@ CODECS: dict[str, Callable[[], Codec]] = {
     "bz2": lambda: _BufferedCodec(bz2.BZ2Decompressor()),
     "xz": lambda: _BufferedCodec(lzma.LZMADecompressor(lzma.FORMAT_XZ)),
     "lzma": lambda: _BufferedCodec(lzma.LZMADecompressor(lzma.FORMAT_ALONE)),
+    "zip-lzma": _ZipLzmaCodec,  # zip method 14
 }
 
 
@@ -175,6 +230,7 @@ class DecompressedStream(io.RawIOBase):
         multi_stream: bool = False,
         declared_size: int | None = None,
         cap: bool = False,
+        floor: int | None = None,
     ) -> None:
         super().__init__()
         self._source = source
@@ -188,6 +244,8 @@ class DecompressedStream(io.RawIOBase):
         self._declared = declared_size
         # Zip readers stop at the declared size: bytes beyond it are never loaded.
         self._cap = declared_size if cap else None
+        # Inflated size from which the ratio limit applies (bomb_floor unless told).
+        self._floor = bomb_floor(ctx.limits) if floor is None else floor
         self.overflow = False
         # Closed in close(): the stream owns its cache for its whole life.
         self._cache = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
@@ -269,8 +327,7 @@ class DecompressedStream(io.RawIOBase):
             self.done = True
             return
         ratio_limit = self._ctx.limits.max_compression_ratio
-        floor = bomb_floor(self._ctx.limits)
-        if self.produced > floor and self.produced > ratio_limit * max(self.consumed, 1):
+        if self.produced > self._floor and self.produced > ratio_limit * max(self.consumed, 1):
             self.bomb = True
             self.failure = LimitExceeded(
                 "compression ratio", self.produced // max(self.consumed, 1), ratio_limit

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import BinaryIO
 
-from garrison.errors import LimitExceeded, ParseError
+from garrison.errors import LimitExceeded, MissingExtraError, ParseError
 from garrison.supplychain import formats
 from garrison.supplychain.context import ScanContext
 from garrison.supplychain.rules import LIMIT_REACHED, MALFORMED, SCANNER_ERROR, UNSCANNED
@@ -21,6 +21,7 @@ HANDLERS: dict[str, str] = {
     "pickle": "garrison.supplychain.pickle_scan:scan_pickle",
     "zip": "garrison.supplychain.zip_scan:scan_zip",
     "tar": "garrison.supplychain.tar_scan:scan_tar",
+    "7z": "garrison.supplychain.sevenzip_scan:scan_7z",
     "gzip": "garrison.supplychain.compression:scan_compressed",
     "bz2": "garrison.supplychain.compression:scan_compressed",
     "xz": "garrison.supplychain.compression:scan_compressed",
@@ -73,6 +74,9 @@ def run_handler(fmt: str, stream: BinaryIO, ctx: ScanContext, size: int | None =
         stream.seek(0)
         handler(stream, ctx)
         ctx.record(fmt, "scanned", size)
+    except MissingExtraError as exc:
+        ctx.record(fmt, "unscanned", size, str(exc))
+        ctx.add(UNSCANNED, f"{fmt}: {exc}", severity=ctx.policy.unscanned_severity)
     except LimitExceeded as exc:
         ctx.record(fmt, "partial", size, str(exc))
         ctx.add(LIMIT_REACHED, str(exc))

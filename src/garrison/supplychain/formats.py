@@ -11,12 +11,11 @@ TAIL_BYTES = 22 + 65535  # a zip end-of-central-directory record and its longest
 # Formats with a scanner, and formats recognised but not scanned (reported as such).
 SCANNED = (
     "pickle", "zip", "tar", "gzip", "bz2", "xz", "lzma", "zlib", "npy", "safetensors",
-    "gguf", "hdf5", "onnx", "savedmodel", "json",
+    "gguf", "hdf5", "onnx", "savedmodel", "json", "7z",
 )  # fmt: skip
 UNSCANNED = {
     "tflite": "TensorFlow Lite flatbuffer",
     "executorch": "ExecuTorch program",
-    "7z": "7-Zip archive",
     "rar": "RAR archive",
     "zstd": "Zstandard-compressed data",
     "lz4": "LZ4-compressed data",

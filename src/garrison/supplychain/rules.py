@@ -62,6 +62,7 @@ FORMAT_MODULES = (
     "garrison.supplychain.torchscript",
     "garrison.supplychain.compression",
     "garrison.supplychain.tar_scan",
+    "garrison.supplychain.sevenzip_scan",
     "garrison.supplychain.numpy_scan",
     "garrison.supplychain.keras_scan",
     "garrison.supplychain.savedmodel_scan",

@@ -221,12 +221,76 @@ def test_path_traversal(tmp_path: Path, name: str) -> None:
 
 
 def test_unsupported_compression_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "bz.zip"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as zf:
-        zf.writestr("model.pkl", EVIL)
+    path = tmp_path / "zstd.zip"
+    path.write_bytes(_single_member_zip(b"model.pkl", b"\x28\xb5\x2f\xfd" + EVIL, None, 93))
     finding = next(f for f in scan(path).findings if f.rule == "GA-ZIP-005")
     assert finding.severity == Severity.MEDIUM
-    assert "method 12" in finding.evidence
+    assert "method 93" in finding.evidence
+    assert finding.location.member == "model.pkl"
+
+
+_STRONG_METHODS = [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]
+
+
+@pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
+def test_bzip2_and_lzma_members_are_scanned(tmp_path: Path, method: int) -> None:
+    path = tmp_path / "packed.zip"
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        zf.writestr("notes.txt", b"hello " * 1000)
+        zf.writestr("archive/data.pkl", EVIL)
+    report = scan(path)
+    found = critical(report)
+    assert found, report.findings
+    assert found[0].location.member == "archive/data.pkl"
+    assert "GA-ZIP-005" not in rules(report)
+
+
+@pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
+def test_benign_bzip2_and_lzma_archives_are_quiet(tmp_path: Path, method: int) -> None:
+    torch = pytest.importorskip("torch")
+    state = tmp_path / "state.pt"
+    torch.save({"w": torch.zeros(64, 64), "b": torch.arange(10)}, state)
+    path = tmp_path / "packed.zip"
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        zf.write(state, "state.pt")
+        zf.writestr("zeros.bin", b"\x00" * (4 << 20))  # huge ratio but small: not a bomb
+    assert serious(scan(path)) == []
+
+
+@pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
+def test_bzip2_and_lzma_bomb(tmp_path: Path, method: int) -> None:
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=method) as zf, zf.open("w.bin", "w") as out:
+        for _ in range(12):
+            out.write(b"\x00" * (1 << 20))
+    finding = next(f for f in scan(path).findings if f.rule == "GA-ZIP-007")
+    assert finding.severity == Severity.HIGH
+    assert "declares 12582912 bytes" in finding.evidence
+
+
+@pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
+def test_bzip2_and_lzma_bomb_found_while_inflating(tmp_path: Path, method: int) -> None:
+    # The compressed size is padded with junk the stream never reaches, so the directory
+    # declares a modest ratio; only inflating shows the real one.
+    usize = 12 << 20
+    real = tmp_path / "real.zip"
+    with zipfile.ZipFile(real, "w", compression=method) as zf:
+        zf.writestr("w.bin", b"\x00" * usize)
+    info = zipfile.ZipFile(real).infolist()[0]
+    data = real.read_bytes()[info.header_offset + 30 + len("w.bin") :][: info.compress_size]
+    path = tmp_path / "liar.zip"
+    padded = data + b"\x00" * (usize // 50 - len(data))
+    path.write_bytes(_single_member_zip(b"w.bin", padded, usize, method))
+    policy = Policy(limits=Limits(max_compression_ratio=100))
+    finding = next(f for f in scan(path, policy).findings if f.rule == "GA-ZIP-007")
+    assert "inflated" in finding.evidence
+
+
+@pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
+def test_corrupt_bzip2_and_lzma_members(tmp_path: Path, method: int) -> None:
+    path = tmp_path / "bad.zip"
+    path.write_bytes(_single_member_zip(b"a.pkl", b"\x00\x01\x05\x00" + b"\xff" * 40, 500, method))
+    assert rules(scan(path))["GA-SCAN-002"] == Severity.MEDIUM
 
 
 def _skops(path: Path, schema: dict[str, object]) -> Path:
