@@ -20,11 +20,11 @@ from garrison.findings import Severity
 from garrison.policy import Limits
 from garrison.rules import Rule
 from garrison.supplychain.context import ScanContext
+from garrison.supplychain.rules import SUPPLY_CHAIN_REFS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
 
 DECOMPRESSION_BOMB = Rule(
     "GA-CMP-001",
@@ -35,7 +35,7 @@ DECOMPRESSION_BOMB = Rule(
     "memory in loaders and make scanners give up before reaching a payload. Smaller "
     "highly-compressible data (zero-filled arrays) is normal and not reported.",
     "Do not load the file; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 TRAILING_DATA = Rule(
     "GA-CMP-002",
@@ -45,7 +45,7 @@ TRAILING_DATA = Rule(
     "to ignore, reject or read them, which is how content is hidden from one tool and shown "
     "to another.",
     "Re-compress the content with a standard tool, or obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 RULES: tuple[Rule, ...] = (DECOMPRESSION_BOMB, TRAILING_DATA)
 

@@ -17,8 +17,7 @@ from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain import jinja_template
 from garrison.supplychain.context import ScanContext
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
+from garrison.supplychain.rules import SUPPLY_CHAIN_REFS
 
 OVERLAPPING_TENSORS = Rule(
     "GA-GGUF-001",
@@ -27,7 +26,7 @@ OVERLAPPING_TENSORS = Rule(
     "Two tensors claim the same bytes. llama.cpp refuses such files but other readers map "
     "them, so one region is read as two tensors: a way to smuggle data or confuse tools.",
     "Re-convert the model from its original weights with llama.cpp's convert script.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 DUPLICATE_ENTRY = Rule(
     "GA-GGUF-002",
@@ -36,7 +35,7 @@ DUPLICATE_ENTRY = Rule(
     "Readers disagree on which copy wins (llama.cpp rejects the file, others keep the first "
     "or the last), so a scanner and a loader can see different chat templates or weights.",
     "Re-convert the model from its original weights with llama.cpp's convert script.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 UNREFERENCED_BYTES = Rule(
     "GA-GGUF-003",
@@ -45,7 +44,7 @@ UNREFERENCED_BYTES = Rule(
     "Bytes between tensors or after the last one belong to no tensor. Writers do not "
     "produce them; they can hide an appended payload.",
     "Re-convert the model, or check where the extra bytes come from.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 INVALID_ENTRY = Rule(
     "GA-GGUF-004",
@@ -54,7 +53,7 @@ INVALID_ENTRY = Rule(
     "An entry breaks the GGUF rules (alignment, tensor type, tensor bounds, chat template "
     "type). Loaders disagree on such files, and tools may stop reading them early.",
     "Re-convert the model from its original weights with llama.cpp's convert script.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 
 RULES: tuple[Rule, ...] = (

@@ -20,9 +20,7 @@ from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain import jinja_template
 from garrison.supplychain.context import ScanContext
-from garrison.supplychain.rules import LIMIT_REACHED
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
+from garrison.supplychain.rules import CODE_EXECUTION_REFS, LIMIT_REACHED
 
 CUSTOM_CODE = Rule(
     "GA-HF-001",
@@ -33,7 +31,7 @@ CUSTOM_CODE = Rule(
     "modules). Loading it with trust_remote_code=True imports and runs that code.",
     "Review every referenced Python file before loading, pin the revision you reviewed, or "
     "use a model whose architecture is built into the library.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 PYTHON_FILES = Rule(
     "GA-HF-002",
@@ -42,7 +40,7 @@ PYTHON_FILES = Rule(
     "The model directory contains Python files. Loaders import such files when the "
     "configuration refers to them, and users are often told to run them.",
     "Read the code before running or loading anything from this directory.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 INVALID_CONFIG = Rule(
     "GA-HF-003",
@@ -51,7 +49,7 @@ INVALID_CONFIG = Rule(
     "A configuration or chat template file could not be read as JSON or UTF-8 text, so its "
     "instructions to the loader could not be checked.",
     "Re-download the file from a trusted source, or fix it with the library that wrote it.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES: tuple[Rule, ...] = (CUSTOM_CODE, PYTHON_FILES, INVALID_CONFIG, *jinja_template.RULES)

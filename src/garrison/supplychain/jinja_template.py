@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from garrison.findings import Severity
 from garrison.rules import Rule
+from garrison.supplychain.rules import CODE_EXECUTION_REFS
 
 if TYPE_CHECKING:
     from jinja2 import nodes
 
     from garrison.supplychain.context import ScanContext
 
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
 
 TEMPLATE_GADGET = Rule(
     "GA-JINJA-001",
@@ -32,7 +32,7 @@ TEMPLATE_GADGET = Rule(
     "way server-side template injection payloads do. Rendering it outside a strict sandbox "
     "(llama-cpp-python before 0.2.72, custom servers) runs code on the host.",
     "Do not serve this model; replace the chat template with the publisher's original one.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 TEMPLATE_SUSPICIOUS = Rule(
     "GA-JINJA-002",
@@ -42,7 +42,7 @@ TEMPLATE_SUSPICIOUS = Rule(
     "the attr filter, host objects such as config or request) and that template injection "
     "payloads are built from.",
     "Review the template by hand, or replace it with the publisher's original one.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 TEMPLATE_UNPARSEABLE = Rule(
     "GA-JINJA-003",
@@ -51,7 +51,7 @@ TEMPLATE_UNPARSEABLE = Rule(
     "The template does not parse as Jinja2 or is too large to analyse. Another engine "
     "(minja, minijinja, jinja2cpp) may still accept it: parser differences hide payloads.",
     "Review the template by hand, or replace it with the publisher's original one.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 TEMPLATE_LOADS_TEMPLATES = Rule(
     "GA-JINJA-004",
@@ -60,7 +60,7 @@ TEMPLATE_LOADS_TEMPLATES = Rule(
     "include, import and extends make the renderer read other templates through the host's "
     "loader, which can expose files on the server. Chat templates are self-contained.",
     "Do not serve this model; replace the chat template with the publisher's original one.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -165,7 +165,7 @@ def report_template(
         by_rule.setdefault(_rule_for(issue).id, []).append(issue)
     for group in by_rule.values():
         first = group[0]
-        detail = "; ".join(_describe(issue) for issue in group[:4])
+        detail = _describe_group(group[:4])
         more = f"; +{len(group) - 4} more" if len(group) > 4 else ""
         fields = dict(location)
         if first.line is not None and "line" not in fields:
@@ -184,9 +184,17 @@ def _rule_for(issue: TemplateIssue) -> Rule:
     return TEMPLATE_SUSPICIOUS
 
 
-def _describe(issue: TemplateIssue) -> str:
-    where = f" (line {issue.line}: {issue.snippet})" if issue.line is not None else ""
-    return issue.what + where
+def _describe_group(issues: list[TemplateIssue]) -> str:
+    """Issues joined, each source line quoted once (a gadget chain is one line, many issues)."""
+    parts: list[str] = []
+    quoted: set[int] = set()
+    for issue in issues:
+        if issue.line is None or issue.line in quoted:
+            parts.append(issue.what)
+            continue
+        quoted.add(issue.line)
+        parts.append(f"{issue.what} (line {issue.line}: {issue.snippet})")
+    return "; ".join(parts)
 
 
 def _with_snippet(issue: TemplateIssue, source: str) -> TemplateIssue:

@@ -22,8 +22,7 @@ from garrison.errors import GarrisonError, LimitExceeded, ParseError
 from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain.context import ScanContext
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
+from garrison.supplychain.rules import CODE_EXECUTION_REFS
 
 LAMBDA_LAYER = Rule(
     "GA-KERAS-001",
@@ -33,7 +32,7 @@ LAMBDA_LAYER = Rule(
     "with safe_mode off (or with old Keras versions) runs that code.",
     "Do not load this model unless you trust its author; replace the Lambda with a "
     "registered custom layer whose code you can review.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 SERIALIZED_FUNCTION = Rule(
     "GA-KERAS-002",
@@ -45,7 +44,7 @@ SERIALIZED_FUNCTION = Rule(
     "miss these.",
     "Treat the model as code from its author; re-create the option with a named, "
     "registered function.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 FOREIGN_MODULE = Rule(
     "GA-KERAS-003",
@@ -57,7 +56,7 @@ FOREIGN_MODULE = Rule(
     "code from outside the file.",
     "Check that the module is yours and installed from a trusted source; for standard "
     "modules such as os or builtins, do not load the model.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 EMBEDDED_BYTECODE = Rule(
     "GA-KERAS-004",
@@ -66,7 +65,7 @@ EMBEDDED_BYTECODE = Rule(
     "A config string is base64-encoded marshal data of a Python code object. Keras only "
     "needs that for serialized functions, so it is a payload for custom loading code.",
     "Find which component reads this value before loading the model.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES = (LAMBDA_LAYER, SERIALIZED_FUNCTION, FOREIGN_MODULE, EMBEDDED_BYTECODE)

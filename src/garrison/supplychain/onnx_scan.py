@@ -25,9 +25,7 @@ from garrison.supplychain.protobuf_wire import (
     submessage,
     text,
 )
-from garrison.supplychain.rules import LIMIT_REACHED
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
+from garrison.supplychain.rules import LIMIT_REACHED, SUPPLY_CHAIN_REFS
 
 EXTERNAL_PATH_ESCAPES = Rule(
     "GA-ONNX-001",
@@ -37,7 +35,7 @@ EXTERNAL_PATH_ESCAPES = Rule(
     "follow it read any file the user can read (CVE-2024-27318/27319) into the model's "
     "weights, where outputs or a re-save can leak it.",
     "Do not load the model; external data files must sit beside the .onnx file.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 EXTERNAL_SYMLINK_ESCAPES = Rule(
     "GA-ONNX-002",
@@ -46,7 +44,7 @@ EXTERNAL_SYMLINK_ESCAPES = Rule(
     "The external data file named by the model is a symbolic link that resolves outside "
     "the model's directory, so loading reads an unrelated file.",
     "Replace the link with the real data file, or remove the model.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 EXTERNAL_MISSING = Rule(
     "GA-ONNX-003",
@@ -55,7 +53,7 @@ EXTERNAL_MISSING = Rule(
     "The model refers to an external data file that is not beside it; the model is "
     "incomplete, and whoever supplies that file later controls its weights.",
     "Obtain the data file from the model's publisher together with the model.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 CUSTOM_DOMAIN = Rule(
     "GA-ONNX-004",
@@ -65,7 +63,7 @@ CUSTOM_DOMAIN = Rule(
     "package provides; running the model means registering a native custom-op library, which "
     "in practice comes from the model's own publisher: native code with the model's trust.",
     "Review where the custom-op library comes from before registering it with a runtime.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 EXTENSION_DOMAIN = Rule(
     "GA-ONNX-005",
@@ -74,7 +72,7 @@ EXTENSION_DOMAIN = Rule(
     "Nodes use a domain of a published extension (onnxruntime-extensions, PyTorch ATen "
     "fallback); running them needs that package's native library installed from PyPI.",
     "Install the extension from its official package, never from files shipped with a model.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 
 RULES = (

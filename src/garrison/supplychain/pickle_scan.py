@@ -25,9 +25,8 @@ from garrison.supplychain.pickle_vm import (
     VMLimits,
     analyse,
 )
-from garrison.supplychain.rules import LIMIT_REACHED
+from garrison.supplychain.rules import CODE_EXECUTION_REFS, LIMIT_REACHED
 
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
 _FIX_CODE = (
     "Do not load this file. Obtain the model from a trusted source, or a weights-only "
     "format (safetensors); load pickles only with weights_only=True or a restricted unpickler."
@@ -44,7 +43,7 @@ DANGEROUS_CALLABLE = Rule(
     "Unpickling imports and runs the named callable: it can execute commands, run code, "
     "write files, open connections or load further code.",
     _FIX_CODE,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 UNKNOWN_CALLABLE = Rule(
     "GA-PKL-002",
@@ -53,7 +52,7 @@ UNKNOWN_CALLABLE = Rule(
     "Unpickling calls a function Garrison does not know to be safe; any function can be a "
     "gadget that reaches code execution.",
     _FIX_REVIEW,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 UNKNOWN_CLASS = Rule(
     "GA-PKL-003",
@@ -62,7 +61,7 @@ UNKNOWN_CLASS = Rule(
     "Unpickling imports this class (and may instantiate it and set its state). Custom model "
     "classes are normal in whole-model pickles, but loading them runs their code.",
     _FIX_REVIEW,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 INDIRECT_CALL = Rule(
     "GA-PKL-004",
@@ -71,7 +70,7 @@ INDIRECT_CALL = Rule(
     "A callable produced at load time is called: the chain that built it starts from a "
     "global not on the safe list, the shape of attribute-lookup and import gadgets.",
     _FIX_CODE,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 MALFORMED_AFTER_PAYLOAD = Rule(
     "GA-PKL-005",
@@ -80,7 +79,7 @@ MALFORMED_AFTER_PAYLOAD = Rule(
     "The pickle breaks off after calls have already run. Real unpicklers execute them before "
     "failing; truncation is a common way to make scanners give up early.",
     _FIX_CODE,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 EXTENSION_CODE = Rule(
     "GA-PKL-006",
@@ -89,7 +88,7 @@ EXTENSION_CODE = Rule(
     "EXT opcodes import whatever the loading process registered under a number; what they "
     "resolve to cannot be known from the file.",
     _FIX_REVIEW,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 TRAILING_DATA = Rule(
     "GA-PKL-007",
@@ -97,7 +96,7 @@ TRAILING_DATA = Rule(
     Severity.INFO,
     "Bytes follow the last complete pickle. Loaders ignore them, but they may hide content.",
     "No action needed unless the file should be a plain pickle.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 DYNAMIC_GLOBAL = Rule(
     "GA-PKL-008",
@@ -106,7 +105,7 @@ DYNAMIC_GLOBAL = Rule(
     "STACK_GLOBAL takes its module or name from a value built while loading, so the import "
     "cannot be checked statically: the technique of several published scanner bypasses.",
     _FIX_CODE,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 GLOBAL_MUTATION = Rule(
     "GA-PKL-009",
@@ -115,7 +114,7 @@ GLOBAL_MUTATION = Rule(
     "BUILD on a global sets attributes of shared code, so later imports resolve to something "
     "else; real models never do this.",
     _FIX_CODE,
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 JOBLIB_LAYOUT = Rule(
     "GA-PKL-010",
@@ -124,7 +123,7 @@ JOBLIB_LAYOUT = Rule(
     "A joblib array wrapper has a shape or dtype Garrison cannot size, so where the pickle "
     "continues after the array bytes is unknown and the rest was not analysed.",
     "Re-save the object with a current joblib, or review the file's origin.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 NESTED_PAYLOAD = Rule(
     "GA-PKL-011",
@@ -134,7 +133,7 @@ NESTED_PAYLOAD = Rule(
     "torch.loads the embedded bytes with full unpickling. Garrison scanned them as a nested "
     "file and found nothing; any nested finding makes this call critical instead.",
     "Prefer torch.save or safetensors over pickle.dumps for tensors.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES: tuple[Rule, ...] = (

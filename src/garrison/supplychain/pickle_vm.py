@@ -274,8 +274,21 @@ OPCODES: dict[int, tuple[str, str]] = {
     }.items()
 }  # fmt: skip
 
-_FIXED = {"u1": "<B", "u2": "<H", "u4": "<I", "i4": "<i", "u8": "<Q", "f8": ">d"}
-_LEN = {"len1": "<B", "len4": "<I", "len8": "<Q"}
+_FIXED = {
+    kind: struct.Struct(fmt)
+    for kind, fmt in {
+        "u1": "<B",
+        "u2": "<H",
+        "u4": "<I",
+        "i4": "<i",
+        "u8": "<Q",
+        "f8": ">d",
+    }.items()
+}
+_LEN = {
+    kind: struct.Struct(fmt) for kind, fmt in {"len1": "<B", "len4": "<I", "len8": "<Q"}.items()
+}
+_OPCODE_BATCH = 256  # opcodes are charged to the budget in batches: it is checked per opcode
 _BYTES_OPS = {"BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}
 _STR8_OPS = {"BINSTRING", "SHORT_BINSTRING"}  # 8-bit strings: latin-1 is lossless
 JOBLIB_WRAPPERS = {
@@ -303,11 +316,6 @@ class Machine:
         self.program = Program(start=reader.pos)
         self.op_offset = reader.pos
         self.op_index = 0
-        self.handlers: dict[int, tuple[str, str, Callable[[object], None]]] = {
-            code: (name, kind, getattr(self, "op_" + name))
-            for code, (name, kind) in OPCODES.items()
-            if name != "STOP"
-        }
 
     # ---- stack helpers
     def push(self, value: Value) -> None:
@@ -350,38 +358,48 @@ class Machine:
     # ---- main loop
     def run(self) -> Program:
         program = self.program
+        reader = self.reader
+        unspent = 0
         try:
             while True:
-                self.reader._sync()
-                self.op_offset = self.reader.pos
-                code = self.reader.read(1)[0]
-                self.limits.spend_opcodes(1)
+                reader._sync()
+                self.op_offset = reader.pos
+                code = reader.read(1)[0]
                 program.opcodes += 1
+                unspent += 1
+                if unspent == _OPCODE_BATCH:
+                    self.limits.spend_opcodes(unspent)
+                    unspent = 0
                 if code == 0x2E:  # STOP
                     program.result = self.pop()
                     program.complete = True
                     break
-                entry = self.handlers.get(code)
+                entry = _HANDLERS.get(code)
                 if entry is None:
                     raise ParseError(f"invalid pickle opcode 0x{code:02x} at byte {self.op_offset}")
                 name, argkind, handler = entry
-                handler(self.read_arg(name, argkind))
+                handler(self, self.read_arg(name, argkind))
                 self.op_index += 1
         except (ParseError, LimitExceeded) as exc:
             program.error = exc
         program.end = self.reader.pos
+        if unspent and program.error is None:
+            try:
+                self.limits.spend_opcodes(unspent)
+            except LimitExceeded as exc:
+                program.error = exc
         return program
 
     def read_arg(self, name: str, kind: str) -> object:
         reader = self.reader
         if not kind:
             return None
-        if kind in _FIXED:
-            fmt = _FIXED[kind]
-            return struct.unpack(fmt, reader.read(struct.calcsize(fmt)))[0]
-        if kind in _LEN:
-            fmt = _LEN[kind]
-            (n,) = struct.unpack(fmt, reader.read(struct.calcsize(fmt)))
+        fixed = _FIXED.get(kind)
+        if fixed is not None:
+            return fixed.unpack(reader.read(fixed.size))[0]
+        length = _LEN.get(kind)
+        if length is not None:
+            (n,) = length.unpack(reader.read(length.size))
             if name in ("BINSTRING", "BINUNICODE") and n > 0x7FFFFFFF and kind == "len4":
                 raise ParseError(f"{name} length is negative at byte {self.op_offset}")
             if name in ("LONG1", "LONG4"):
@@ -831,6 +849,14 @@ def _callable_name(value: Value) -> str | None:
     return value.full if isinstance(value, GlobalRef) else None
 
 
+# Opcode -> (name, argument kind, unbound handler), built once rather than per pickle.
+_HANDLERS: dict[int, tuple[str, str, Callable[[Machine, object], None]]] = {
+    code: (name, kind, getattr(Machine, "op_" + name))
+    for code, (name, kind) in OPCODES.items()
+    if name != "STOP"
+}
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -840,7 +866,8 @@ def analyse(stream: BinaryIO, start: int, limits: VMLimits) -> Program:
     return machine.run()
 
 
-_SNIFF_OPCODES = 4096
+_SNIFF_OPCODES = 256
+_SNIFF_OPCODES_PROTO = 24
 _PLAUSIBLE_START = frozenset(b"(}])cNILFSVKJMGTUXPdlt")
 
 
@@ -851,21 +878,28 @@ def looks_like_pickle(head: bytes) -> bool:
     if head[0] == 0x80:
         if not 2 <= head[1] <= HIGHEST_PROTOCOL:
             return False
-        return _sniff(head, minimum=2)
+        # A PROTO header is strong evidence already: a short clean run confirms it.
+        return _sniff(head, minimum=2, budget=_SNIFF_OPCODES_PROTO)
     if head[0] not in _PLAUSIBLE_START:
         return False
     return _sniff(head, minimum=8)
 
 
-def _sniff(head: bytes, minimum: int) -> bool:
+def _sniff(head: bytes, minimum: int, budget: int = _SNIFF_OPCODES) -> bool:
     import io
 
-    def spend(_: int) -> None:
-        return None
+    spent = 0
+
+    def spend(n: int) -> None:
+        # A few hundred clean opcodes decide it; the full analysis comes after detection.
+        nonlocal spent
+        spent += n
+        if spent > budget:
+            raise LimitExceeded("sniffed opcodes", spent, budget)
 
     limits = VMLimits(len(head), 1000, spend, sniff=True)
     program = analyse(io.BytesIO(head), 0, limits)
-    if program.complete:
+    if program.complete or spent > budget:
         return True
     # Imports of identifier names are a pickle even if it breaks later: a payload runs
     # before the malformed point, so such files must reach the pickle scanner.

@@ -7,7 +7,20 @@ import importlib
 from garrison.findings import Severity
 from garrison.rules import Rule
 
-_SUPPLY = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
+# Framework references shared by the rules here and by the format scanners' rules.
+SUPPLY_CHAIN_REFS = (
+    "OWASP-LLM03:2025",
+    "OWASP-ML06:2023",
+    "ATLAS-AML.T0010",
+    "NIST-AI-RMF-MAP-4.1",
+)
+# Formats whose payloads run when the file is loaded add user execution of unsafe artifacts.
+CODE_EXECUTION_REFS = (
+    "OWASP-LLM03:2025",
+    "OWASP-ML06:2023",
+    "ATLAS-AML.T0010",
+    "ATLAS-AML.T0011",
+)
 
 LIMIT_REACHED = Rule(
     "GA-SCAN-001",
@@ -16,7 +29,7 @@ LIMIT_REACHED = Rule(
     "A size, count or depth limit of the policy was reached, so part of the file was not "
     "analysed. Hostile files inflate structures to hide payloads past a scanner's limits.",
     "Inspect the file's origin; raise the limit in the policy only for files you trust.",
-    _SUPPLY,
+    SUPPLY_CHAIN_REFS,
 )
 MALFORMED = Rule(
     "GA-SCAN-002",
@@ -25,7 +38,7 @@ MALFORMED = Rule(
     "The file claims a format but its bytes break that format's rules. Loaders are often "
     "more lenient than scanners, and attackers use malformed files to make scanners stop early.",
     "Re-export the model with the library that made it, or obtain it from a trusted source.",
-    _SUPPLY,
+    SUPPLY_CHAIN_REFS,
 )
 UNSCANNED = Rule(
     "GA-SCAN-003",
@@ -33,7 +46,7 @@ UNSCANNED = Rule(
     Severity.LOW,
     "Garrison recognises this format but has no scanner for it, so its safety is unknown.",
     "Convert the model to a format that cannot carry code (safetensors, ONNX) or review it.",
-    _SUPPLY,
+    SUPPLY_CHAIN_REFS,
 )
 SCANNER_ERROR = Rule(
     "GA-SCAN-004",
@@ -41,7 +54,7 @@ SCANNER_ERROR = Rule(
     Severity.MEDIUM,
     "The scanner failed on this file; what it did not read may hide a payload.",
     "Report the file to the Garrison maintainers (run with --debug for details).",
-    _SUPPLY,
+    SUPPLY_CHAIN_REFS,
 )
 UNREADABLE = Rule(
     "GA-SCAN-005",
@@ -49,7 +62,7 @@ UNREADABLE = Rule(
     Severity.MEDIUM,
     "The file could not be opened or read (permissions, I/O error, broken link).",
     "Check the file's permissions and that it is complete.",
-    _SUPPLY,
+    SUPPLY_CHAIN_REFS,
 )
 
 _GENERAL = (LIMIT_REACHED, MALFORMED, UNSCANNED, SCANNER_ERROR, UNREADABLE)

@@ -16,8 +16,7 @@ from garrison.errors import LimitExceeded, ParseError
 from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain.context import ScanContext
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
+from garrison.supplychain.rules import SUPPLY_CHAIN_REFS
 
 OVERLAPPING_TENSORS = Rule(
     "GA-SAFET-001",
@@ -27,7 +26,7 @@ OVERLAPPING_TENSORS = Rule(
     "loader rejects this but other readers and most scanners do not check it; overlapping "
     "ranges have been used to smuggle data and to confuse tools.",
     "Re-save the model with the safetensors library from trusted weights.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 DUPLICATE_KEYS = Rule(
     "GA-SAFET-002",
@@ -36,7 +35,7 @@ DUPLICATE_KEYS = Rule(
     "JSON parsers disagree on which copy of a duplicated key wins (first, last, or error), "
     "so a scanner and a loader can see different tensors: a parser-differential attack.",
     "Re-save the model with the safetensors library from trusted weights.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 INVALID_ENTRY = Rule(
     "GA-SAFET-003",
@@ -47,7 +46,7 @@ INVALID_ENTRY = Rule(
     "library never writes such an entry and refuses to load it; lenient loaders read it "
     "differently (out-of-bounds reads, aliased memory), which is what a crafted file exploits.",
     "Re-save the model with the safetensors library from trusted weights.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 UNREFERENCED_BYTES = Rule(
     "GA-SAFET-004",
@@ -56,7 +55,7 @@ UNREFERENCED_BYTES = Rule(
     "Bytes between tensors or after the last one belong to no tensor. The safetensors "
     "library never writes them; they can hide an appended payload.",
     "Re-save the model with the safetensors library, or check where the bytes come from.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 
 INVALID_HEADER = Rule(
@@ -67,7 +66,7 @@ INVALID_HEADER = Rule(
     "JSON that is not an object of tensor entries). The safetensors library never writes and "
     "refuses to load such a file; its only use is against lenient or hand-written loaders.",
     "Re-save the model with the safetensors library from trusted weights.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 
 RULES: tuple[Rule, ...] = (

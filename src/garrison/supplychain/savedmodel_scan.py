@@ -30,8 +30,7 @@ from garrison.supplychain.protobuf_wire import (
     submessage,
     text,
 )
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
+from garrison.supplychain.rules import CODE_EXECUTION_REFS
 
 CODE_OR_NETWORK_OP = Rule(
     "GA-TF-001",
@@ -41,7 +40,7 @@ CODE_OR_NETWORK_OP = Rule(
     "network connections (RPC, tf.data service, debugger URLs). They run when the model "
     "is served or called, with the caller's privileges.",
     "Do not serve this model; re-export it from reviewed source code without these ops.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 FILE_OP = Rule(
     "GA-TF-002",
@@ -51,7 +50,7 @@ FILE_OP = Rule(
     "MatchingFiles, file datasets, checkpoint ops outside TensorFlow's own save/restore "
     "functions). A model can use them to leak or overwrite files on the serving host.",
     "Inspect which paths the ops use; re-export the model without file access.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 TABLE_FROM_FILE = Rule(
     "GA-TF-003",
@@ -60,7 +59,7 @@ TABLE_FROM_FILE = Rule(
     "A lookup table is filled from a text file, normally a vocabulary shipped in the "
     "SavedModel's assets. It is HIGH when the path is absolute or climbs out with '..'.",
     "Check that the file is one of the model's own assets.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES = (CODE_OR_NETWORK_OP, FILE_OP, TABLE_FROM_FILE)

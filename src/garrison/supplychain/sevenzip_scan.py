@@ -22,7 +22,7 @@ from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain.compression import CHUNK, SPOOL_BYTES, bomb_floor
 from garrison.supplychain.context import ScanContext
-from garrison.supplychain.rules import MALFORMED, UNSCANNED
+from garrison.supplychain.rules import MALFORMED, SUPPLY_CHAIN_REFS, UNSCANNED
 
 if TYPE_CHECKING:
     from py7zr import FileInfo, SevenZipFile
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
 
 PATH_TRAVERSAL = Rule(
     "GA-SEVENZIP-001",
@@ -40,7 +39,7 @@ PATH_TRAVERSAL = Rule(
     "that extract the archive write outside the target directory (7-Zip did before 16.x); "
     "the member's content is not scanned.",
     "Do not extract the archive; obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 ENCRYPTED = Rule(
     "GA-SEVENZIP-002",
@@ -50,7 +49,7 @@ ENCRYPTED = Rule(
     "be inspected. Password-protected archives are a common way to carry a payload past "
     "scanners; the password usually travels next to the file.",
     "Decrypt the archive yourself and scan its content before loading anything from it.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 BOMB = Rule(
     "GA-SEVENZIP-003",
@@ -60,7 +59,7 @@ BOMB = Rule(
     "archive's size and more than an eighth of the decompression budget (1 GiB by default). "
     "Such archives exhaust memory or disk in loaders and scanners.",
     "Do not extract the archive.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 UNSUPPORTED_METHOD = Rule(
     "GA-SEVENZIP-004",
@@ -69,7 +68,7 @@ UNSUPPORTED_METHOD = Rule(
     "py7zr cannot decompress a coder the archive uses (or a codec package is missing), so "
     "the members that follow were not scanned. 7-Zip itself reads them.",
     "Re-create the archive with LZMA2 or store the model in a format that carries no code.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 LINK_ESCAPE = Rule(
     "GA-SEVENZIP-005",
@@ -78,7 +77,7 @@ LINK_ESCAPE = Rule(
     "A symlink member targets an absolute path or climbs out with '..'. After extraction, "
     "writes through the link, or loads of the file it stands for, reach anywhere on disk.",
     "Do not extract the archive; obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 RULES: tuple[Rule, ...] = (PATH_TRAVERSAL, ENCRYPTED, BOMB, UNSUPPORTED_METHOD, LINK_ESCAPE)
 

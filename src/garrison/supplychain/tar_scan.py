@@ -17,10 +17,8 @@ from garrison.findings import Severity
 from garrison.rules import Rule
 from garrison.supplychain.compression import CHUNK
 from garrison.supplychain.context import ScanContext
-from garrison.supplychain.rules import MALFORMED
+from garrison.supplychain.rules import MALFORMED, SUPPLY_CHAIN_REFS
 from garrison.supplychain.zip_scan import WindowStream
-
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
 
 PATH_TRAVERSAL = Rule(
     "GA-TAR-001",
@@ -29,7 +27,7 @@ PATH_TRAVERSAL = Rule(
     "A member name is absolute or contains '..'. Extracting the archive (tar, older Python "
     "tarfile without a filter, many model downloaders) writes outside the target directory.",
     "Do not extract the archive; obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 LINK_ESCAPE = Rule(
     "GA-TAR-002",
@@ -39,7 +37,7 @@ LINK_ESCAPE = Rule(
     "'..'. After extraction, writes through the link or later members land anywhere "
     "(CVE-2007-4559 and its many successors).",
     "Do not extract the archive; obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 SPECIAL_MEMBER = Rule(
     "GA-TAR-003",
@@ -48,7 +46,7 @@ SPECIAL_MEMBER = Rule(
     "Model archives hold regular files and directories. Device nodes, FIFOs and set-user-ID "
     "or set-group-ID files have no place in them and are dangerous when extracted as root.",
     "Extract only with tarfile's 'data' filter, or re-create the archive.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 RULES: tuple[Rule, ...] = (PATH_TRAVERSAL, LINK_ESCAPE, SPECIAL_MEMBER)
 

@@ -25,10 +25,10 @@ from garrison.supplychain.pickle_vm import (
     VMLimits,
     analyse,
 )
+from garrison.supplychain.rules import CODE_EXECUTION_REFS
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "ATLAS-AML.T0011")
 
 LEGACY_STRUCTURE = Rule(
     "GA-TORCH-101",
@@ -37,7 +37,7 @@ LEGACY_STRUCTURE = Rule(
     "The storage table of this legacy torch.save file does not match its pickles or its size, "
     "so part of the file was not analysed; torch.load may read it differently.",
     "Re-save the model with a current torch (zip format) or as safetensors.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 LEGACY_TRAILING = Rule(
     "GA-TORCH-102",
@@ -46,7 +46,7 @@ LEGACY_TRAILING = Rule(
     "Bytes follow the last storage. torch.load ignores them, but they can carry a payload for "
     "another loader; they were scanned as an embedded file.",
     "Re-save the model from a trusted source.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 LEGACY_VERSION = Rule(
     "GA-TORCH-103",
@@ -54,7 +54,7 @@ LEGACY_VERSION = Rule(
     Severity.LOW,
     "The file starts like a legacy torch.save file but names another protocol version.",
     "Re-save the model with a current torch.",
-    _REFS,
+    CODE_EXECUTION_REFS,
 )
 
 RULES: tuple[Rule, ...] = (LEGACY_STRUCTURE, LEGACY_TRAILING, LEGACY_VERSION)

@@ -27,7 +27,7 @@ from garrison.supplychain.compression import (
     bomb_floor,
 )
 from garrison.supplychain.context import ScanContext
-from garrison.supplychain.rules import LIMIT_REACHED, MALFORMED
+from garrison.supplychain.rules import LIMIT_REACHED, MALFORMED, SUPPLY_CHAIN_REFS
 from garrison.supplychain.zip_format import (
     EOCD_SIG,
     LOCAL_HEADER_SIZE,
@@ -46,7 +46,6 @@ __all__ = ["RULES", "WindowStream", "read_directory", "read_local_header", "scan
 
 log = logging.getLogger(__name__)
 
-_REFS = ("OWASP-LLM03:2025", "OWASP-ML06:2023", "ATLAS-AML.T0010", "NIST-AI-RMF-MAP-4.1")
 
 NAME_MISMATCH = Rule(
     "GA-ZIP-001",
@@ -56,7 +55,7 @@ NAME_MISMATCH = Rule(
     "directory entry. Loaders that trust different copies see different files; no zip "
     "writer produces this, tampering does.",
     "Do not load the archive; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 ENCRYPTED_FLAG = Rule(
     "GA-ZIP-002",
@@ -67,7 +66,7 @@ ENCRYPTED_FLAG = Rule(
     "published way to hide a pickle from scanners. Model writers never set it; outside a "
     "model archive it is reported at MEDIUM because its content cannot be verified.",
     "Do not load the archive; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 UNUSUAL_FLAGS = Rule(
     "GA-ZIP-003",
@@ -78,7 +77,7 @@ UNUSUAL_FLAGS = Rule(
     "Readers interpret these differently, which is how content is shown to one tool and "
     "hidden from another.",
     "Do not load the archive; re-create it with the library that wrote the model.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 DUPLICATE_NAME = Rule(
     "GA-ZIP-004",
@@ -88,7 +87,7 @@ DUPLICATE_NAME = Rule(
     "by binary search), so a scanner may inspect the harmless copy while the loader runs "
     "the other.",
     "Do not load the archive; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 UNSUPPORTED_METHOD = Rule(
     "GA-ZIP-005",
@@ -98,7 +97,7 @@ UNSUPPORTED_METHOD = Rule(
     "Other methods (zstd, deflate64, PPMd...) are read by some tools, so the member's "
     "content is unknown.",
     "Re-create the archive with stored or deflated members, or review it by hand.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 PATH_TRAVERSAL = Rule(
     "GA-ZIP-006",
@@ -107,7 +106,7 @@ PATH_TRAVERSAL = Rule(
     "A member name is absolute or contains '..' (zip-slip). Tools that extract the archive "
     "write outside the target directory, e.g. over shell start-up files or site-packages.",
     "Do not extract the archive; obtain it from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 ZIP_BOMB = Rule(
     "GA-ZIP-007",
@@ -120,7 +119,7 @@ ZIP_BOMB = Rule(
     "deflate, so the ratio alone is not reported. bzip2 and lzma members, which no model "
     "writer produces and which reach ratios deflate cannot, are reported from 10 MB.",
     "Do not load the archive.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 POLYGLOT = Rule(
     "GA-ZIP-008",
@@ -131,7 +130,7 @@ POLYGLOT = Rule(
     "so a file can pass as one thing and load as another. Executables that carry a zip "
     "(llamafile, self-extracting archives) are expected and reported as INFO.",
     "Treat the file as untrusted; split the parts and scan each, or obtain a clean copy.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 INCONSISTENT = Rule(
     "GA-ZIP-009",
@@ -141,7 +140,7 @@ INCONSISTENT = Rule(
     "before the first member, members overlapping each other or the directory). Readers "
     "that trust different fields see different archives.",
     "Do not load the archive; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 SKOPS_DANGEROUS = Rule(
     "GA-ZIP-010",
@@ -151,7 +150,7 @@ SKOPS_DANGEROUS = Rule(
     "code (os, subprocess, builtins.eval...) or from operator gadgets used in published "
     "skops bypasses. skops refuses untrusted types unless told to trust them; users often do.",
     "Do not load the file with trusted=True; obtain the model from a trusted source.",
-    _REFS,
+    SUPPLY_CHAIN_REFS,
 )
 RULES: tuple[Rule, ...] = (
     NAME_MISMATCH,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bz2
-import contextlib
 import gzip
 import io
 import lzma
@@ -17,22 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garrison.errors import GarrisonError
-from garrison.findings import Finding, Severity
+from garrison.findings import Severity
 from garrison.policy import Limits, Policy
-from garrison.report.model import Report
 from garrison.supplychain import scan_path
 from garrison.supplychain.compression import DecompressedStream, detect_codec, scan_compressed
 from garrison.supplychain.context import ScanContext
 
+from .helpers import EVIL, Payload, critical, scan_hostile, worst_by_rule
 
-class Payload:
-    """Pickles to a call of os.system; the tests write it and never load it."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (os.system, ("echo garrison-test",))
-
-
-EVIL = pickle.dumps(Payload(), protocol=2)
 JOBLIB_CODECS = ["zlib", "gzip", "bz2", "xz", "lzma"]
 COMPRESSORS = {
     "gzip": gzip.compress,
@@ -41,18 +32,6 @@ COMPRESSORS = {
     "lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
     "zlib": zlib.compress,
 }
-
-
-def rules(report: Report) -> dict[str, Severity]:
-    out: dict[str, Severity] = {}
-    for f in report.findings:
-        if f.rule not in out or f.severity > out[f.rule]:
-            out[f.rule] = f.severity
-    return out
-
-
-def critical(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity == Severity.CRITICAL]
 
 
 @pytest.mark.parametrize("codec", JOBLIB_CODECS)
@@ -100,7 +79,7 @@ def test_payload_before_truncation_still_counts(tmp_path: Path) -> None:
     path.write_bytes(blob[: len(blob) // 2])
     report = scan_path(path)
     assert critical(report), "the payload before the cut must be reported"
-    assert rules(report)["GA-SCAN-002"] == Severity.MEDIUM
+    assert worst_by_rule(report)["GA-SCAN-002"] == Severity.MEDIUM
 
 
 def test_corrupt_stream_is_malformed(tmp_path: Path) -> None:
@@ -108,7 +87,7 @@ def test_corrupt_stream_is_malformed(tmp_path: Path) -> None:
     blob[40:60] = b"\xff" * 20
     path = tmp_path / "bad.z"
     path.write_bytes(bytes(blob))
-    assert rules(scan_path(path)).get("GA-SCAN-002") == Severity.MEDIUM
+    assert worst_by_rule(scan_path(path)).get("GA-SCAN-002") == Severity.MEDIUM
 
 
 def test_payload_in_second_gzip_member(tmp_path: Path) -> None:
@@ -120,7 +99,7 @@ def test_payload_in_second_gzip_member(tmp_path: Path) -> None:
 def test_trailing_garbage_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "tail.gz"
     path.write_bytes(gzip.compress(pickle.dumps({"a": 1})) + b"hidden bytes")
-    assert rules(scan_path(path))["GA-CMP-002"] == Severity.MEDIUM
+    assert worst_by_rule(scan_path(path))["GA-CMP-002"] == Severity.MEDIUM
 
 
 def test_zero_padding_is_accepted(tmp_path: Path) -> None:
@@ -154,7 +133,7 @@ def test_decompression_budget(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(EVIL + os.urandom(2_000_000)))
     policy = Policy(limits=Limits(max_decompressed_bytes=1_000_000))
     report = scan_path(path, policy)
-    assert rules(report)["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(report)["GA-SCAN-001"] == Severity.MEDIUM
     assert critical(report), "what fitted in the budget is still scanned"
 
 
@@ -181,7 +160,5 @@ def test_not_compressed_is_parse_error() -> None:
 @given(codec=st.sampled_from(sorted(COMPRESSORS)), body=st.binary(max_size=600))
 def test_random_bodies_raise_only_garrison_errors(codec: str, body: bytes) -> None:
     blob = COMPRESSORS[codec](b"seed")[:6] + body
-    ctx = ScanContext.for_file(Path("fuzz.bin"), Policy())
-    with contextlib.suppress(GarrisonError):
-        scan_compressed(io.BytesIO(blob), ctx)
-    assert not [f for f in ctx.findings if f.rule == "GA-SCAN-004"]
+    findings = scan_hostile(scan_compressed, blob, "fuzz.bin", Policy())
+    assert not [f for f in findings if f.rule == "GA-SCAN-004"]

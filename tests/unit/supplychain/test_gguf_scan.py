@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import struct
 import time
 from pathlib import Path
@@ -19,8 +18,9 @@ from garrison.policy import Policy
 from garrison.supplychain import scan_path
 from garrison.supplychain.context import ScanContext
 from garrison.supplychain.gguf_scan import RULES, scan_gguf
+from tests.corpus.chat_templates import GEMMA_3, LLAMA_3_1, QWEN_2_5, REAL_TEMPLATES
 
-from .test_jinja_template import GEMMA_3, LLAMA_3_1, QWEN_2_5, RCE_PAYLOAD, REAL_TEMPLATES
+from .helpers import RCE_PAYLOAD, scan_handler
 
 gguf = pytest.importorskip("gguf")
 np = pytest.importorskip("numpy")
@@ -45,9 +45,7 @@ def write_gguf(path: Path, template: Any = None, big_endian: bool = False, vocab
 
 
 def scan_bytes(data: bytes, policy: Policy | None = None) -> list[Finding]:
-    ctx = ScanContext.for_file(Path("model.gguf"), policy or Policy.model_validate({}))
-    scan_gguf(io.BytesIO(data), ctx)
-    return ctx.findings
+    return scan_handler(scan_gguf, data, "model.gguf", policy)
 
 
 def rules(findings: list[Finding]) -> set[str]:

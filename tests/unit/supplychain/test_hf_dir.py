@@ -12,8 +12,9 @@ from garrison.findings import Finding, Severity
 from garrison.policy import Policy
 from garrison.supplychain.context import Budget, ScanContext
 from garrison.supplychain.hf_dir import RULES, scan_directory
+from tests.corpus.chat_templates import LLAMA_3_1, QWEN_2_5, REAL_TEMPLATES
 
-from .test_jinja_template import LLAMA_3_1, QWEN_2_5, RCE_PAYLOAD, REAL_TEMPLATES
+from .helpers import RCE_PAYLOAD
 
 
 def scan_dir(path: Path, policy: Policy | None = None) -> list[Finding]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -13,34 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.errors import GarrisonError, LimitExceeded, ParseError
-from garrison.findings import Finding, Severity
+from garrison.errors import LimitExceeded, ParseError
+from garrison.findings import Severity
 from garrison.policy import Policy
-from garrison.report.model import Report
 from garrison.supplychain import scan_path
-from garrison.supplychain.context import ScanContext
 from garrison.supplychain.numpy_scan import has_objects, itemsize, read_header, scan_npy
 
+from .helpers import Payload, scan_hostile, worst_by_rule
+
 np = pytest.importorskip("numpy")
-
-
-class Payload:
-    """Pickles to a call of os.system; the tests write it and never load it."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (os.system, ("echo garrison-test",))
-
-
-def rules(report: Report) -> dict[str, Severity]:
-    out: dict[str, Severity] = {}
-    for f in report.findings:
-        if f.rule not in out or f.severity > out[f.rule]:
-            out[f.rule] = f.severity
-    return out
-
-
-def serious(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity >= Severity.MEDIUM]
 
 
 def save(path: Path, array: Any, version: tuple[int, int] | None = None) -> Path:
@@ -86,14 +65,14 @@ def test_object_array_of_plain_values_is_low(tmp_path: Path) -> None:
     path = tmp_path / "obj.npy"
     np.save(path, np.array(["a", 1, None, {"k": [1.5]}], dtype=object), allow_pickle=True)
     report = scan_path(path)
-    assert rules(report) == {"GA-NPY-001": Severity.LOW}
+    assert worst_by_rule(report) == {"GA-NPY-001": Severity.LOW}
 
 
 def test_object_array_with_payload_is_critical(tmp_path: Path) -> None:
     path = tmp_path / "evil.npy"
     np.save(path, np.array([Payload(), 1], dtype=object), allow_pickle=True)
     report = scan_path(path)
-    assert rules(report)["GA-NPY-001"] == Severity.LOW
+    assert worst_by_rule(report)["GA-NPY-001"] == Severity.LOW
     assert any(f.severity == Severity.CRITICAL for f in report.findings)
 
 
@@ -102,7 +81,7 @@ def test_structured_dtype_with_object_field(tmp_path: Path) -> None:
     array["obj"][0] = Payload()
     path = save(tmp_path / "s.npy", array)
     report = scan_path(path)
-    assert "GA-NPY-001" in rules(report)
+    assert "GA-NPY-001" in worst_by_rule(report)
     assert any(f.severity == Severity.CRITICAL for f in report.findings)
 
 
@@ -124,7 +103,7 @@ def test_truncated_data(tmp_path: Path) -> None:
 def test_trailing_data(tmp_path: Path) -> None:
     path = save(tmp_path / "t.npy", np.arange(4, dtype=np.int64))
     path.write_bytes(path.read_bytes() + b"\x80\x02hidden")
-    assert rules(scan_path(path))["GA-NPY-002"] == Severity.MEDIUM
+    assert worst_by_rule(scan_path(path))["GA-NPY-002"] == Severity.MEDIUM
 
 
 def _npy(header: bytes, version: tuple[int, int] = (1, 0), body: bytes = b"") -> bytes:
@@ -148,7 +127,7 @@ def _npy(header: bytes, version: tuple[int, int] = (1, 0), body: bytes = b"") ->
 def test_malformed_headers(tmp_path: Path, blob: bytes) -> None:
     path = tmp_path / "bad.npy"
     path.write_bytes(blob)
-    assert rules(scan_path(path)) == {"GA-SCAN-002": Severity.MEDIUM}
+    assert worst_by_rule(scan_path(path)) == {"GA-SCAN-002": Severity.MEDIUM}
 
 
 def test_header_length_is_bounded() -> None:
@@ -187,6 +166,4 @@ def test_descr_analysis() -> None:
 def test_random_headers_raise_only_garrison_errors(
     version: tuple[int, int], header: bytes, body: bytes
 ) -> None:
-    ctx = ScanContext.for_file(Path("fuzz.npy"), Policy())
-    with contextlib.suppress(GarrisonError):
-        scan_npy(io.BytesIO(_npy(header, version, body)), ctx)
+    scan_hostile(scan_npy, _npy(header, version, body), "fuzz.npy", Policy())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import pickle
 import zlib
 from pathlib import Path
@@ -21,12 +20,9 @@ from garrison.supplychain import scan_path
 from garrison.supplychain.context import ScanContext
 from garrison.supplychain.pickle_scan import scan_pickle, scan_pickle_from
 
+from .helpers import Payload
+
 CMD = "echo garrison-test"
-
-
-class Payload:
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return os.system, (CMD,)
 
 
 class NestedPayload:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import struct
 
@@ -23,12 +22,7 @@ from garrison.supplychain.pickle_vm import (
     looks_like_pickle,
 )
 
-
-class Payload:
-    """Pickles as os.system('echo garrison-test'); never unpickled by these tests."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return os.system, ("echo garrison-test",)
+from .helpers import Payload
 
 
 def run(data: bytes, max_stack: int = 1000, max_opcodes: int = 10_000) -> Program:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import struct
 import time
@@ -18,14 +17,13 @@ from garrison.errors import GarrisonError, LimitExceeded, ParseError
 from garrison.findings import Finding, Severity
 from garrison.policy import Policy
 from garrison.supplychain import scan_path
-from garrison.supplychain.context import ScanContext
 from garrison.supplychain.safetensors_scan import DTYPE_BITS, RULES, scan_safetensors
+
+from .helpers import scan_handler
 
 
 def scan_bytes(data: bytes, policy: Policy | None = None) -> list[Finding]:
-    ctx = ScanContext.for_file(Path("model.safetensors"), policy or Policy.model_validate({}))
-    scan_safetensors(io.BytesIO(data), ctx)
-    return ctx.findings
+    return scan_handler(scan_safetensors, data, "model.safetensors", policy)
 
 
 def rules(findings: list[Finding]) -> set[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import marshal
 from pathlib import Path
@@ -16,10 +15,11 @@ from hypothesis import strategies as st
 from garrison.errors import GarrisonError, ParseError
 from garrison.findings import Finding, Severity
 from garrison.policy import Policy
-from garrison.supplychain.context import ScanContext
 from garrison.supplychain.formats import detect_head
 from garrison.supplychain.protobuf_wire import encode_field as F
 from garrison.supplychain.savedmodel_scan import scan_savedmodel
+
+from .helpers import scan_handler
 
 # -- building TensorFlow protos by field number (tensorflow/core/framework/*.proto) ----------
 
@@ -100,9 +100,7 @@ def benign_tf2() -> bytes:
 
 
 def scan(data: bytes, name: str = "saved_model.pb") -> list[Finding]:
-    ctx = ScanContext.for_file(Path("/models/m") / name, Policy())
-    scan_savedmodel(io.BytesIO(data), ctx)
-    return ctx.findings
+    return scan_handler(scan_savedmodel, data, Path("/models/m") / name, Policy())
 
 
 def rules(findings: list[Finding]) -> list[tuple[str, Severity]]:

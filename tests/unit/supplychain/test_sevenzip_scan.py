@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import pickle
 import struct
 import sys
 import zlib
@@ -15,38 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.errors import GarrisonError
-from garrison.findings import Finding, Severity
+from garrison.findings import Severity
 from garrison.policy import Limits, Policy
-from garrison.report.model import Report
 from garrison.supplychain import scan_path
-from garrison.supplychain.context import ScanContext
 from garrison.supplychain.sevenzip_scan import RULES, scan_7z
 
+from .helpers import EVIL, scan_hostile, serious, worst_by_rule
+
 py7zr = pytest.importorskip("py7zr")
-
-
-class Payload:
-    """Pickles to a call of os.system; the tests write it and never load it."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (os.system, ("echo garrison-test",))
-
-
-EVIL = pickle.dumps(Payload(), protocol=2)
-
-
-def rules(report: Report) -> dict[str, Severity]:
-    """Highest severity per rule id."""
-    out: dict[str, Severity] = {}
-    for f in report.findings:
-        if f.rule not in out or f.severity > out[f.rule]:
-            out[f.rule] = f.severity
-    return out
-
-
-def serious(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity >= Severity.MEDIUM]
 
 
 def write_7z(path: Path, members: dict[str, bytes], **options: object) -> Path:
@@ -143,7 +117,7 @@ def test_symlink_out_of_the_archive(tmp_path: Path) -> None:
     path = tmp_path / "links.7z"
     with py7zr.SevenZipFile(path, "w") as archive:
         archive.write(link, "link")
-    assert rules(scan_path(path))["GA-SEVENZIP-005"] == Severity.HIGH
+    assert worst_by_rule(scan_path(path))["GA-SEVENZIP-005"] == Severity.HIGH
 
 
 # --- hostile archives -----------------------------------------------------------------------
@@ -166,14 +140,14 @@ def test_zeros_below_the_floor_are_not_a_bomb(tmp_path: Path) -> None:
 def test_decompression_budget_stops_extraction(tmp_path: Path) -> None:
     path = write_7z(tmp_path / "big.7z", {"a.bin": os.urandom(1 << 20), "b.pkl": EVIL})
     policy = Policy(limits=Limits(max_decompressed_bytes=256 << 10))
-    assert rules(scan_path(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(scan_path(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_member_limit(tmp_path: Path) -> None:
     members = {f"m{i}.txt": b"x" for i in range(20)} | {"z.pkl": EVIL}
     path = write_7z(tmp_path / "many.7z", members)
     report = scan_path(path, Policy(limits=Limits(max_archive_members=10)))
-    assert rules(report)["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(report)["GA-SCAN-001"] == Severity.MEDIUM
 
 
 @pytest.mark.parametrize("header_encryption", [False, True], ids=["content", "listing"])
@@ -183,7 +157,7 @@ def test_encrypted_archive_is_reported(tmp_path: Path, header_encryption: bool) 
         password="pw", header_encryption=header_encryption,
     )  # fmt: skip
     report = scan_path(path)
-    assert rules(report) == {"GA-SEVENZIP-002": Severity.MEDIUM}
+    assert worst_by_rule(report) == {"GA-SEVENZIP-002": Severity.MEDIUM}
 
 
 @pytest.mark.parametrize("cut", [10, 40, 100, -20, -3])
@@ -191,7 +165,7 @@ def test_truncated_archive_is_a_finding(tmp_path: Path, cut: int) -> None:
     data = write_7z(tmp_path / "a.7z", {"a.pkl": b"x" * 1000, "b.txt": b"y"}).read_bytes()
     path = tmp_path / "cut.7z"
     path.write_bytes(data[:cut])
-    found = rules(scan_path(path))
+    found = worst_by_rule(scan_path(path))
     assert found.get("GA-SCAN-002") == Severity.MEDIUM or found.get("GA-SCAN-001")
     assert "GA-SCAN-004" not in found
 
@@ -201,7 +175,7 @@ def test_corrupt_member_data_is_a_finding(tmp_path: Path) -> None:
     data[100:140] = b"\xff" * 40
     path = tmp_path / "bad.7z"
     path.write_bytes(bytes(data))
-    found = rules(scan_path(path))
+    found = worst_by_rule(scan_path(path))
     assert found.get("GA-SCAN-002") == Severity.MEDIUM
     assert "GA-SCAN-004" not in found
 
@@ -212,7 +186,7 @@ def test_header_py7zr_rejects_still_scans_stored_data(tmp_path: Path) -> None:
 
     path = tmp_path / "hand.7z"
     path.write_bytes(seven_zip_stored("data.pkl", EVIL))
-    found = rules(scan_path(path))
+    found = worst_by_rule(scan_path(path))
     assert found["GA-PKL-001"] == Severity.CRITICAL
     assert found["GA-SCAN-002"] == Severity.MEDIUM
 
@@ -225,7 +199,7 @@ def test_missing_py7zr_is_unscanned_not_an_error(
     report = scan_path(path)
     finding = next(f for f in report.findings if f.rule == "GA-SCAN-003")
     assert "py7zr" in finding.evidence and "archives" in finding.evidence
-    assert "GA-SCAN-004" not in rules(report)
+    assert "GA-SCAN-004" not in worst_by_rule(report)
 
 
 def test_rules_are_in_the_catalog() -> None:
@@ -259,7 +233,6 @@ def test_mutated_7z_raises_only_garrison_errors(flips: list[tuple[int, int]], cu
     data = bytearray(SEED)
     for pos, value in flips:
         data[pos] = value
-    ctx = ScanContext.for_file(Path("fuzz.7z"), SMALL)
-    with contextlib.suppress(GarrisonError):
-        scan_7z(io.BufferedReader(io.BytesIO(bytes(data[:cut]))), ctx)
-    assert not [f for f in ctx.findings if f.rule == "GA-SCAN-004"]
+    stream = io.BufferedReader(io.BytesIO(bytes(data[:cut])))
+    findings = scan_hostile(scan_7z, stream, "fuzz.7z", SMALL)
+    assert not [f for f in findings if f.rule == "GA-SCAN-004"]

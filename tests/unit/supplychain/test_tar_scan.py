@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import pickle
@@ -14,35 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garrison.errors import GarrisonError
-from garrison.findings import Finding, Severity
+from garrison.findings import Severity
 from garrison.policy import Limits, Policy
-from garrison.report.model import Report
 from garrison.supplychain import scan_path
-from garrison.supplychain.context import ScanContext
 from garrison.supplychain.tar_scan import scan_tar
 
-
-class Payload:
-    """Pickles to a call of os.system; the tests write it and never load it."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (os.system, ("echo garrison-test",))
-
-
-EVIL = pickle.dumps(Payload(), protocol=2)
-
-
-def rules(report: Report) -> dict[str, Severity]:
-    out: dict[str, Severity] = {}
-    for f in report.findings:
-        if f.rule not in out or f.severity > out[f.rule]:
-            out[f.rule] = f.severity
-    return out
-
-
-def serious(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity >= Severity.MEDIUM]
+from .helpers import EVIL, scan_hostile, serious, worst_by_rule
 
 
 def add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
@@ -73,7 +49,7 @@ def test_model_directory_tarball_is_clean(tmp_path: Path) -> None:
             tar.add(model_dir / name, arcname=f"model/{name}")
     report = scan_path(path)
     assert serious(report) == []
-    assert "GA-ZIP-008" not in rules(report), "a zip member is not a polyglot"
+    assert "GA-ZIP-008" not in worst_by_rule(report), "a zip member is not a polyglot"
     scanned = {i.path.split("!")[-1] for i in report.items if i.status == "scanned"}
     assert {"model/mean.npy", "model/weights.pt"} <= scanned
 
@@ -112,7 +88,7 @@ def test_links(tmp_path: Path, name: str, kind: bytes, target: str, escapes: boo
     with tarfile.open(path, "w") as tar:
         add_bytes(tar, "model/weights.bin", b"\x00" * 16)
         add_special(tar, name, kind, target)
-    found = rules(scan_path(path))
+    found = worst_by_rule(scan_path(path))
     assert (found.get("GA-TAR-002") == Severity.HIGH) is escapes
 
 
@@ -133,7 +109,7 @@ def test_member_count_limit(tmp_path: Path) -> None:
         for i in range(20):
             add_bytes(tar, f"{i}.txt", b"x")
     policy = Policy(limits=Limits(max_archive_members=10))
-    assert rules(scan_path(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(scan_path(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_members_before_the_limit_are_still_scanned(tmp_path: Path) -> None:
@@ -144,7 +120,7 @@ def test_members_before_the_limit_are_still_scanned(tmp_path: Path) -> None:
             add_bytes(tar, f"pad/{i}.txt", b"x")
     report = scan_path(path, Policy(limits=Limits(max_archive_members=10)))
     assert any(f.severity == Severity.CRITICAL for f in report.findings)
-    assert rules(report)["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(report)["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_truncated_tar_reports_and_scans_what_it_can(tmp_path: Path) -> None:
@@ -186,7 +162,5 @@ def test_mutated_tar_raises_only_garrison_errors(flips: list[tuple[int, int]]) -
     data = bytearray(SEED)
     for pos, value in flips:
         data[pos] = value
-    ctx = ScanContext.for_file(Path("fuzz.tar"), Policy())
-    with contextlib.suppress(GarrisonError):
-        scan_tar(io.BytesIO(bytes(data)), ctx)
-    assert not [f for f in ctx.findings if f.rule == "GA-SCAN-004"]
+    findings = scan_hostile(scan_tar, bytes(data), "fuzz.tar", Policy())
+    assert not [f for f in findings if f.rule == "GA-SCAN-004"]

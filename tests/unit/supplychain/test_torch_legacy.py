@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,9 @@ from garrison.findings import Finding, Severity
 from garrison.supplychain import scan_path
 from garrison.supplychain.torch_legacy import is_legacy_torch
 
+from .helpers import Payload
+
 torch = pytest.importorskip("torch")
-
-
-class Payload:
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return os.system, ("echo garrison-test",)
 
 
 def save_legacy(path: Path, obj: object) -> Path:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garrison.errors import GarrisonError, ParseError
-from garrison.findings import Finding, Severity
+from garrison.findings import Severity
 from garrison.policy import Limits, Policy
 from garrison.report.model import Report
 from garrison.supplychain import scan_path
@@ -29,36 +29,11 @@ from garrison.supplychain.zip_scan import (
     zip_flavour,
 )
 
-
-class Payload:
-    """Pickles to a call of os.system; the tests write it and never load it."""
-
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return (os.system, ("echo garrison-test",))
-
-
-EVIL = pickle.dumps(Payload(), protocol=2)
+from .helpers import EVIL, critical, scan_hostile, serious, worst_by_rule
 
 
 def scan(path: Path, policy: Policy | None = None) -> Report:
     return scan_path(path, policy)
-
-
-def rules(report: Report) -> dict[str, Severity]:
-    """Highest severity per rule id."""
-    out: dict[str, Severity] = {}
-    for f in report.findings:
-        if f.rule not in out or f.severity > out[f.rule]:
-            out[f.rule] = f.severity
-    return out
-
-
-def serious(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity >= Severity.MEDIUM]
-
-
-def critical(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity == Severity.CRITICAL]
 
 
 def torch_checkpoint(path: Path) -> Path:
@@ -159,7 +134,7 @@ def test_encrypted_flag_does_not_hide_the_pickle(tmp_path: Path) -> None:
     evil = rewrite(src, tmp_path / "evil.pt", {"/data.pkl": EVIL})
     set_flag_bits(evil, b"/data.pkl", 0x1)
     report = scan(evil)
-    assert rules(report)["GA-ZIP-002"] == Severity.HIGH
+    assert worst_by_rule(report)["GA-ZIP-002"] == Severity.HIGH
     assert critical(report), "payload behind the encrypted flag was not scanned"
 
 
@@ -168,7 +143,7 @@ def test_encrypted_flag_outside_model_archive_is_medium(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("notes.txt", b"hello")
     set_flag_bits(path, b"notes.txt", 0x1)
-    assert rules(scan(path))["GA-ZIP-002"] == Severity.MEDIUM
+    assert worst_by_rule(scan(path))["GA-ZIP-002"] == Severity.MEDIUM
 
 
 def test_unusual_flag_bits(tmp_path: Path) -> None:
@@ -176,7 +151,7 @@ def test_unusual_flag_bits(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("notes.txt", b"hello")
     set_flag_bits(path, b"notes.txt", 0x2000)
-    assert rules(scan(path))["GA-ZIP-003"] == Severity.HIGH
+    assert worst_by_rule(scan(path))["GA-ZIP-003"] == Severity.HIGH
 
 
 def test_local_name_differs_from_central_name(tmp_path: Path) -> None:
@@ -208,7 +183,7 @@ def test_duplicate_names(tmp_path: Path) -> None:
         zf.writestr("model.pkl", pickle.dumps({"a": 1}))
         zf.writestr("model.pkl", EVIL)
     report = scan(path)
-    assert rules(report)["GA-ZIP-004"] == Severity.HIGH
+    assert worst_by_rule(report)["GA-ZIP-004"] == Severity.HIGH
     assert critical(report), "both copies must be scanned"
 
 
@@ -217,7 +192,7 @@ def test_path_traversal(tmp_path: Path, name: str) -> None:
     path = tmp_path / "slip.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(zipfile.ZipInfo(name), b"echo")
-    assert rules(scan(path))["GA-ZIP-006"] == Severity.HIGH
+    assert worst_by_rule(scan(path))["GA-ZIP-006"] == Severity.HIGH
 
 
 def test_unsupported_compression_is_reported(tmp_path: Path) -> None:
@@ -242,7 +217,7 @@ def test_bzip2_and_lzma_members_are_scanned(tmp_path: Path, method: int) -> None
     found = critical(report)
     assert found, report.findings
     assert found[0].location.member == "archive/data.pkl"
-    assert "GA-ZIP-005" not in rules(report)
+    assert "GA-ZIP-005" not in worst_by_rule(report)
 
 
 @pytest.mark.parametrize("method", _STRONG_METHODS, ids=["bzip2", "lzma"])
@@ -290,7 +265,7 @@ def test_bzip2_and_lzma_bomb_found_while_inflating(tmp_path: Path, method: int) 
 def test_corrupt_bzip2_and_lzma_members(tmp_path: Path, method: int) -> None:
     path = tmp_path / "bad.zip"
     path.write_bytes(_single_member_zip(b"a.pkl", b"\x00\x01\x05\x00" + b"\xff" * 40, 500, method))
-    assert rules(scan(path))["GA-SCAN-002"] == Severity.MEDIUM
+    assert worst_by_rule(scan(path))["GA-SCAN-002"] == Severity.MEDIUM
 
 
 def _skops(path: Path, schema: dict[str, object]) -> Path:
@@ -345,7 +320,7 @@ def test_pickle_with_zip_appended_is_polyglot(tmp_path: Path) -> None:
     path = tmp_path / "poly.pkl"
     path.write_bytes(pickle.dumps({"weights": [1, 2]}, protocol=2) + buffer.getvalue())
     report = scan(path)
-    assert rules(report)["GA-ZIP-008"] == Severity.HIGH
+    assert worst_by_rule(report)["GA-ZIP-008"] == Severity.HIGH
     assert critical(report), "the appended zip's members must be scanned"
 
 
@@ -356,7 +331,7 @@ def test_executable_with_zip_is_info(tmp_path: Path) -> None:
     path = tmp_path / "model.llamafile"
     path.write_bytes(b"\x7fELF" + b"\x00" * 600 + buffer.getvalue())
     report = scan(path)
-    assert rules(report)["GA-ZIP-008"] == Severity.INFO
+    assert worst_by_rule(report)["GA-ZIP-008"] == Severity.INFO
 
 
 def test_two_concatenated_zips(tmp_path: Path) -> None:
@@ -368,7 +343,7 @@ def test_two_concatenated_zips(tmp_path: Path) -> None:
         parts.append(buffer.getvalue())
     path = tmp_path / "double.zip"
     path.write_bytes(b"".join(parts))
-    assert rules(scan(path))["GA-ZIP-009"] == Severity.HIGH
+    assert worst_by_rule(scan(path))["GA-ZIP-009"] == Severity.HIGH
 
 
 def test_overlapping_members_are_a_bomb(tmp_path: Path) -> None:
@@ -402,7 +377,7 @@ def test_truncated_zip_is_malformed(tmp_path: Path) -> None:
     src = torch_checkpoint(tmp_path / "src.pt")
     path = tmp_path / "cut.pt"
     path.write_bytes(src.read_bytes()[:-200])
-    assert rules(scan(path))["GA-SCAN-002"] == Severity.MEDIUM
+    assert worst_by_rule(scan(path))["GA-SCAN-002"] == Severity.MEDIUM
 
 
 def test_corrupt_deflate_member(tmp_path: Path) -> None:
@@ -442,7 +417,7 @@ def test_zip_bomb_found_while_inflating(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
     path.write_bytes(_single_member_zip(b"zeros.bin", padded, usize, method=8))
     policy = Policy(limits=Limits(max_compression_ratio=50, max_decompressed_bytes=80 << 20))
-    assert rules(scan(path, policy))["GA-ZIP-007"] == Severity.HIGH
+    assert worst_by_rule(scan(path, policy))["GA-ZIP-007"] == Severity.HIGH
 
 
 def test_zero_filled_array_is_not_a_bomb(tmp_path: Path) -> None:
@@ -457,7 +432,7 @@ def test_zero_filled_array_is_not_a_bomb(tmp_path: Path) -> None:
 def test_impossible_declared_size(tmp_path: Path) -> None:
     path = tmp_path / "liar.zip"
     path.write_bytes(_single_member_zip(b"a.pkl", EVIL, 10 * len(EVIL), method=0))
-    assert rules(scan(path))["GA-ZIP-009"] == Severity.HIGH
+    assert worst_by_rule(scan(path))["GA-ZIP-009"] == Severity.HIGH
 
 
 def test_decompression_budget(tmp_path: Path) -> None:
@@ -466,7 +441,7 @@ def test_decompression_budget(tmp_path: Path) -> None:
         zf.writestr("a.bin", os.urandom(300_000))
         zf.writestr("b.bin", os.urandom(300_000))
     policy = Policy(limits=Limits(max_decompressed_bytes=400_000))
-    assert rules(scan(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(scan(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_member_count_limit(tmp_path: Path) -> None:
@@ -475,7 +450,7 @@ def test_member_count_limit(tmp_path: Path) -> None:
         for i in range(20):
             zf.writestr(f"{i}.txt", b"x")
     policy = Policy(limits=Limits(max_archive_members=10))
-    assert rules(scan(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(scan(path, policy))["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_members_before_the_limit_are_still_scanned(tmp_path: Path) -> None:
@@ -486,7 +461,7 @@ def test_members_before_the_limit_are_still_scanned(tmp_path: Path) -> None:
             zf.writestr(f"pad/{i}.txt", b"x")
     report = scan(path, Policy(limits=Limits(max_archive_members=10)))
     assert critical(report)
-    assert rules(report)["GA-SCAN-001"] == Severity.MEDIUM
+    assert worst_by_rule(report)["GA-SCAN-001"] == Severity.MEDIUM
 
 
 def test_large_storage_is_not_read(tmp_path: Path) -> None:
@@ -545,10 +520,8 @@ def test_mutated_zip_raises_only_garrison_errors(flips: list[tuple[int, int]], c
     for pos, value in flips:
         data[pos] = value
     blob = bytes(data[: max(cut, len(SEED) - 40)])
-    ctx = ScanContext.for_file(Path("mutated.zip"), Policy())
-    with contextlib.suppress(GarrisonError):
-        scan_zip(io.BytesIO(blob), ctx)
-    assert not [f for f in ctx.findings if f.rule == "GA-SCAN-004"]
+    findings = scan_hostile(scan_zip, blob, "mutated.zip", Policy())
+    assert not [f for f in findings if f.rule == "GA-SCAN-004"]
 
 
 @settings(max_examples=200, deadline=None)
