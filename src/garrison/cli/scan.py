@@ -37,6 +37,12 @@ def scan_command(
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=0, help="Processes for large scans (0: one per CPU, 1: none)."
+        ),
+    ] = 0,
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar (on by default in a terminal).")
     ] = True,
@@ -59,7 +65,7 @@ def scan_command(
     from garrison.report.console import progress_bar
 
     with progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
-        report = scan_path(paths, policy, progress=on_progress, debug=debug)
+        report = scan_path(paths, policy, progress=on_progress, debug=debug, jobs=jobs)
 
     if format is OutputFormat.console and output is None:
         from garrison.report.console import print_report

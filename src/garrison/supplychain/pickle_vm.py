@@ -137,6 +137,7 @@ class VMLimits:
     spend_opcodes: Callable[[int], None]
     joblib: bool = True
     sniff: bool = False  # looks_like_pickle: stricter names, no joblib emulation
+    opcode_batch: int = 256  # opcodes charged to spend_opcodes at a time
 
 
 # --------------------------------------------------------------------------- reader
@@ -288,7 +289,6 @@ _FIXED = {
 _LEN = {
     kind: struct.Struct(fmt) for kind, fmt in {"len1": "<B", "len4": "<I", "len8": "<Q"}.items()
 }
-_OPCODE_BATCH = 256  # opcodes are charged to the budget in batches: it is checked per opcode
 _BYTES_OPS = {"BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8"}
 _STR8_OPS = {"BINSTRING", "SHORT_BINSTRING"}  # 8-bit strings: latin-1 is lossless
 JOBLIB_WRAPPERS = {
@@ -360,6 +360,7 @@ class Machine:
         program = self.program
         reader = self.reader
         unspent = 0
+        batch = self.limits.opcode_batch
         try:
             while True:
                 reader._sync()
@@ -367,7 +368,7 @@ class Machine:
                 code = reader.read(1)[0]
                 program.opcodes += 1
                 unspent += 1
-                if unspent == _OPCODE_BATCH:
+                if unspent >= batch:
                     self.limits.spend_opcodes(unspent)
                     unspent = 0
                 if code == 0x2E:  # STOP
@@ -897,7 +898,7 @@ def _sniff(head: bytes, minimum: int, budget: int = _SNIFF_OPCODES) -> bool:
         if spent > budget:
             raise LimitExceeded("sniffed opcodes", spent, budget)
 
-    limits = VMLimits(len(head), 1000, spend, sniff=True)
+    limits = VMLimits(len(head), 1000, spend, sniff=True, opcode_batch=1)
     program = analyse(io.BytesIO(head), 0, limits)
     if program.complete or spent > budget:
         return True

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from garrison.assets import Asset
 from garrison.errors import LimitExceeded
+from garrison.findings import Finding, Location
 from garrison.policy import Policy
-from garrison.registry import RunContext, discover_checks
-from garrison.report.model import Report
+from garrison.registry import Check, RunContext, discover_checks
+from garrison.report.model import Report, ScannedItem
 from garrison.supplychain.rules import LIMIT_REACHED
 from garrison.supplychain.walk import expand
 
 ProgressCallback = Callable[[int, int, str], None]
+AssetResult = tuple[list[Finding], list[ScannedItem]]
+
+# Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 200
+_CHUNK = 64
 
 
 def scan_path(
@@ -23,10 +33,12 @@ def scan_path(
     *,
     progress: ProgressCallback | None = None,
     debug: bool = False,
+    jobs: int = 1,
 ) -> Report:
     """Scan model files, archives and directories without executing them.
 
-    `progress(done, total, path)` is called before each asset when given.
+    `progress(done, total, path)` is called as assets are scanned. `jobs` > 1 spreads the
+    files of a large scan over that many processes; 0 means one per CPU.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -35,27 +47,66 @@ def scan_path(
     report = Report(command="scan", targets=[str(p) for p in targets], fail_on=policy.fail_on)
     started = time.perf_counter()
     checks = discover_checks(area="supplychain")
-    run = RunContext(policy=policy, debug=debug)
     try:
         assets = list(expand(targets, policy.follow_symlinks, policy.limits.max_files))
     except LimitExceeded as exc:
         asset = Asset.from_path(targets[0], kind="directory")
-        report.findings.append(LIMIT_REACHED.finding(asset, _loc(targets[0]), str(exc)))
+        report.findings.append(
+            LIMIT_REACHED.finding(asset, Location(path=str(targets[0])), str(exc))
+        )
         assets = []
-    for done, asset in enumerate(assets):
+    workers = _workers(jobs, len(assets), debug)
+    results = (
+        _scan_parallel(assets, policy, workers)
+        if workers > 1
+        else (_scan_one(asset, checks, RunContext(policy=policy, debug=debug)) for asset in assets)
+    )
+    for done, (asset, (findings, items)) in enumerate(zip(assets, results, strict=True)):
+        report.findings.extend(findings)
+        report.items.extend(items)
         if progress is not None:
-            progress(done, len(assets), asset.path or asset.uri)
-        for check in checks:
-            if check.applies_to(asset):
-                report.findings.extend(check.run(asset, run))
-    if progress is not None and assets:
-        progress(len(assets), len(assets), "")
-    report.items = run.items
+            progress(done + 1, len(assets), asset.path or asset.uri)
     report.duration_s = time.perf_counter() - started
     return report
 
 
-def _loc(path: Path):  # type: ignore[no-untyped-def]
-    from garrison.findings import Location
+def _workers(jobs: int, n_assets: int, debug: bool) -> int:
+    if debug or n_assets < PARALLEL_MIN_FILES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    wanted = (cpus or 1) if jobs == 0 else jobs
+    return max(1, min(wanted, n_assets // _CHUNK or 1))
 
-    return Location(path=str(path))
+
+def _scan_one(asset: Asset, checks: list[Check], run: RunContext) -> AssetResult:
+    findings: list[Finding] = []
+    run.items = []
+    for check in checks:
+        if check.applies_to(asset):
+            findings.extend(check.run(asset, run))
+    return findings, run.items
+
+
+def _scan_parallel(assets: list[Asset], policy: Policy, workers: int) -> Iterator[AssetResult]:
+    # fork keeps start-up cheap (modules are already imported); elsewhere spawn is the safe one.
+    method = "fork" if sys.platform == "linux" else "spawn"
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(policy,)
+    ) as pool:
+        yield from pool.map(_scan_in_worker, assets, chunksize=_CHUNK)
+
+
+# Per-worker-process state, set once by the pool's initializer (never used in the parent).
+_WORKER: tuple[list[Check], RunContext] | None = None
+
+
+def _init_worker(policy: Policy) -> None:
+    global _WORKER
+    _WORKER = (discover_checks(area="supplychain"), RunContext(policy=policy))
+
+
+def _scan_in_worker(asset: Asset) -> AssetResult:
+    assert _WORKER is not None
+    checks, run = _WORKER
+    return _scan_one(asset, checks, run)
