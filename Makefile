@@ -30,6 +30,8 @@ demo: $(VENV)/.core
 	  elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
 test: $(VENV)/.test
+	$(BIN)/ruff check src tests benchmarks examples fuzz
+	$(BIN)/mypy src
 	KERAS_BACKEND=torch $(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.test

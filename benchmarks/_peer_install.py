@@ -28,8 +28,9 @@ PEERS: tuple[PeerSpec, ...] = (
     # modelscan 0.8.8 calls numpy.lib.format._check_version, which NumPy 2 removed: without
     # this pin it fails on every .npy file.
     PeerSpec("modelscan", "modelscan", ("modelscan[h5py]==0.8.8", "numpy==1.26.4")),
-    # picklescan reads .npy headers through NumPy but does not declare it.
-    PeerSpec("picklescan", "picklescan", ("picklescan==1.0.5", "numpy")),
+    # picklescan reads .npy headers through NumPy but does not declare it; [7z] adds py7zr,
+    # without which it aborts a whole directory scan at the first 7z archive.
+    PeerSpec("picklescan", "picklescan", ("picklescan[7z]==1.0.5", "numpy")),
     # fickling reads PyTorch zip checkpoints through torch, so it gets the CPU wheel.
     PeerSpec("fickling", "fickling", ("fickling==0.1.12", "numpy"), needs_torch=True),
     # Every ModelAudit extra that installs offline without CUDA wheels; tensorflow, xgboost
