@@ -32,7 +32,7 @@ demo: $(VENV)/.core
 test: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks examples fuzz
 	$(BIN)/mypy src
-	KERAS_BACKEND=torch $(BIN)/pytest -q -n 2 --dist loadfile
+	KERAS_BACKEND=torch HF_HUB_OFFLINE=1 $(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check src tests benchmarks examples fuzz

@@ -182,6 +182,8 @@ ALLOW_OVERRIDES: frozenset[str] = frozenset(
         # numpy's own reconstructors for RandomState/Generator (sklearn estimators hold them)
         "numpy.random._pickle.__bit_generator_ctor", "numpy.random._pickle.__randomstate_ctor",
         "numpy.random._pickle.__generator_ctor",
+        # plain enums that live in modules denied as a whole
+        "http.HTTPStatus", "http.HTTPMethod",
     }
 )  # fmt: skip
 

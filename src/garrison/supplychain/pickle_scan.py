@@ -337,6 +337,9 @@ class Reporter:
         is_class = record.kind in ("newobj", "newobj_ex") or (
             record.kind in ("inst", "obj") and name[:1].isupper()
         )
+        # Enums and simple value classes pickle as REDUCE(cls, (literal, ...)): Class('steps').
+        if record.kind == "reduce" and _class_name(name) and _literal_args(record.args):
+            is_class = True
         if is_class:
             if record.func.full not in self.unknown_seen:
                 self.unknown_seen.add(record.func.full)
@@ -385,6 +388,17 @@ class Reporter:
         return path == "torch.storage._load_from_bytes" and not any(
             f.severity >= Severity.MEDIUM for f in nested
         )
+
+
+def _class_name(name: str) -> bool:
+    return name[:1].isupper() and not name.isupper()
+
+
+def _literal_args(args: Value) -> bool:
+    """Arguments made only of literals (no calls, no globals) cannot smuggle a payload."""
+    if not isinstance(args, Container):
+        return False
+    return all(isinstance(item, Const) for item in args.items)
 
 
 def _legacy_torch_class(func: Value) -> GlobalRef | None:

@@ -82,6 +82,12 @@ def test_real_transformers_save_pretrained_is_clean(tmp_path: Path) -> None:
     config = transformers.GPT2Config(n_layer=1, n_head=2, n_embd=8, vocab_size=50, n_positions=16)
     transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path)
     assert scan_dir(tmp_path) == []
+    # and the whole directory, weights included, as `garrison scan` sees it
+    from garrison.supplychain import scan_path
+
+    report = scan_path(tmp_path)
+    assert [f for f in report.findings if f.severity >= Severity.MEDIUM] == []
+    assert {item.format for item in report.items} >= {"safetensors", "json"}
 
 
 def test_missing_directory_is_ignored(tmp_path: Path) -> None:

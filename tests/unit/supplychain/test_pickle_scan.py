@@ -353,3 +353,35 @@ def test_limits_become_findings(tmp_path: Path) -> None:
     policy = Policy.model_validate({"limits": {"max_opcodes": 20}})
     findings = scan_bytes(tmp_path, pickle.dumps(list(range(100)), protocol=2), policy)
     assert "GA-SCAN-001" in rules(findings)
+
+
+def test_enum_of_an_unknown_package_is_a_low_class_instantiation(tmp_path: Path) -> None:
+    """training_args.bin style: Enum('steps') pickles as REDUCE(cls, (literal,))."""
+    data = b"\x80\x04" + u("transformers.trainer_utils") + u("IntervalStrategy") + b"\x93"
+    findings = scan_bytes(tmp_path, data + u("steps") + b"\x85R.")
+    assert worst(findings) is Severity.LOW
+    assert rules(findings) == {"GA-PKL-003"}
+
+
+@pytest.mark.parametrize(
+    ("tail", "why"),
+    [
+        (u("somepkg.tools") + u("run_job") + b"\x93" + u("steps") + b"\x85R.", "function"),
+        (
+            u("somepkg.tools") + u("Runner") + b"\x93" + u("somepkg.tools") + u("helper")
+            + b"\x93\x85R.",
+            "class given a global",
+        ),
+    ],
+)  # fmt: skip
+def test_unknown_calls_that_are_not_plain_instantiations_stay_medium(
+    tmp_path: Path, tail: bytes, why: str
+) -> None:
+    assert worst(scan_bytes(tmp_path, b"\x80\x04" + tail)) is Severity.MEDIUM, why
+
+
+def test_stdlib_enum_in_a_denied_module_is_not_flagged(tmp_path: Path) -> None:
+    import http
+
+    data = pickle.dumps({"status": http.HTTPStatus.OK}, protocol=4)
+    assert scan_bytes(tmp_path, data) == []
