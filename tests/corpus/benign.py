@@ -635,4 +635,34 @@ def _hf_qwen(path: Path) -> None:
     (path / "chat_template.jinja").write_text(TEMPLATES["qwen-2.5"])
 
 
+@register("hf-trainer-checkpoint", "hf-directory", "hf-trainer-checkpoint")
+def _hf_trainer_checkpoint(path: Path) -> None:
+    """The files transformers' Trainer writes beside the weights of every checkpoint."""
+    import random
+
+    import numpy as np
+    import transformers
+
+    torch = _torch()
+    path.mkdir()
+    args = transformers.TrainingArguments(
+        output_dir=str(path / "out"), eval_strategy="steps", report_to=[]
+    )
+    torch.save(args, path / "training_args.bin")
+    rng = {"python": random.getstate(), "numpy": np.random.get_state(),
+           "cpu": torch.random.get_rng_state()}  # fmt: skip
+    torch.save(rng, path / "rng_state.pth")
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(3, 4)).sum().backward()
+    optimizer.step()
+    torch.save(optimizer.state_dict(), path / "optimizer.pt")
+    torch.save(torch.optim.lr_scheduler.StepLR(optimizer, 10).state_dict(), path / "scheduler.pt")
+    config = transformers.BertConfig(
+        hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8,
+        vocab_size=30,
+    )  # fmt: skip
+    transformers.BertModel(config).save_pretrained(path)
+
+
 SAMPLES = REGISTRY.samples
