@@ -21,7 +21,9 @@ class OutputFormat(StrEnum):
 
 @handle_errors
 def scan_command(
-    paths: Annotated[list[Path], typer.Argument(help="Model files, archives or directories.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="Model files, archives or directories.")
+    ],
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Report format.")
     ] = OutputFormat.console,
