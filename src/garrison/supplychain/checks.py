@@ -9,7 +9,7 @@ from pathlib import Path
 from garrison.assets import Asset
 from garrison.findings import Finding
 from garrison.registry import RunContext
-from garrison.supplychain.context import ScanContext
+from garrison.supplychain.context import Budget, ScanContext
 from garrison.supplychain.dispatch import scan_stream
 from garrison.supplychain.rules import LIMIT_REACHED, UNREADABLE
 
@@ -64,7 +64,7 @@ class ModelDirectoryCheck:
             policy=run.policy,
             asset=asset,
             path=path,
-            budget=ScanContext.for_file(path, run.policy).budget,
+            budget=Budget(run.policy.limits),
             debug=run.debug,
         )
         scan_directory(path, ctx)
