@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from garrison import __version__
+from garrison.cli.audit import audit_app
 from garrison.cli.rules import rules_command
 from garrison.cli.scan import scan_command
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command("scan")(scan_command)
 app.command("rules")(rules_command)
+app.add_typer(audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

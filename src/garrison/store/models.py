@@ -1,0 +1,42 @@
+"""Tables of the store. Later steps add assets, runs and findings next to the audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AuditRecord(Base):
+    """One entry of the hash chain; `hash` covers every other column and `prev_hash`."""
+
+    __tablename__ = "audit_records"
+
+    # Assigned by AuditLog under a lock, never by the database, so the chain stays gap-free.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # ISO 8601 UTC text, hashed exactly as stored: a DateTime column could round-trip
+    # differently across backends and break the hash.
+    ts: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(200), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """An Ed25519 signature over the chain head at `record_seq`."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # No foreign key: verify must be able to report a deleted checkpointed record as truncation.
+    record_seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))
+    ts: Mapped[str] = mapped_column(String(32))
