@@ -32,9 +32,8 @@ DebugOption = Annotated[bool, typer.Option(help="Show tracebacks and debug logs.
 
 
 def _open(db: str | None, create: bool = False) -> Store:
-    from garrison.store import database_url, open_store
-
     from garrison.policy import load_policy
+    from garrison.store import database_url, open_store
 
     return open_store(db or database_url(load_policy()), create=create)
 
