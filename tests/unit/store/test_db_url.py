@@ -37,12 +37,3 @@ def test_open_store_enables_wal_and_foreign_keys(tmp_path: Path) -> None:
 def test_unusable_urls_raise_store_error(url: str) -> None:
     with pytest.raises(StoreError):
         open_store(url)
-
-
-def test_garrison_import_stays_free_of_the_store() -> None:
-    import subprocess
-    import sys
-
-    code = "import sys, garrison; print('sqlalchemy' in sys.modules, 'alembic' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
