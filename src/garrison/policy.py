@@ -54,6 +54,9 @@ class Policy(BaseModel):
         Severity.LOW, description="severity of a model format that is recognised but not scanned"
     )
     follow_symlinks: bool = False
+    require_approved: bool = Field(
+        False, description="refuse models whose digests are not approved (`garrison models`)"
+    )
     store_url: str | None = Field(
         None, description="database of the store; default: SQLite in the user's data directory"
     )

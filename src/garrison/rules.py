@@ -9,7 +9,10 @@ from garrison.assets import Asset
 from garrison.findings import Finding, Location, Severity
 
 # Modules that define rule catalogs (a module-level RULES tuple). Imported on demand.
-CATALOG_MODULES: tuple[str, ...] = ("garrison.supplychain.rules",)
+CATALOG_MODULES: tuple[str, ...] = (
+    "garrison.supplychain.rules",
+    "garrison.supplychain.provenance.rules",
+)
 
 
 @dataclass(frozen=True, slots=True)

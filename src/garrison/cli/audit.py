@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -150,19 +149,9 @@ def keygen_command(
     debug: DebugOption = False,
 ) -> None:
     """Create an Ed25519 key pair for checkpoints."""
-    from garrison.errors import UsageError
-    from garrison.store import generate_signing_key, private_key_pem, public_key_pem
+    from garrison import keys
 
-    key = generate_signing_key()
-    public = output.with_name(output.name + ".pub")
-    try:
-        # O_EXCL: never overwrite a key that may already sign checkpoints.
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(private_key_pem(key))
-        public.write_bytes(public_key_pem(key))
-    except OSError as exc:
-        raise UsageError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    public = keys.write_key_pair(output, keys.generate_key("ed25519"))
     print(f"wrote {output} and {public}")
 
 

@@ -48,6 +48,22 @@ def scan_command(
     progress: Annotated[
         bool, typer.Option(help="Show a progress bar (on by default in a terminal).")
     ] = True,
+    record: Annotated[
+        bool, typer.Option("--record", help="Write the verdict to the audit log.")
+    ] = False,
+    attest: Annotated[
+        bool,
+        typer.Option(
+            "--attest",
+            help="Write a signed in-toto attestation of the verdict per PATH (needs --key).",
+        ),
+    ] = False,
+    key: Annotated[
+        Path | None, typer.Option("--key", "-k", help="PEM private key for --attest.")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL for --record and require_approved.")
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
     """Scan model files without executing them; exit 1 on findings at or above --fail-on."""
@@ -63,6 +79,18 @@ def scan_command(
         from garrison.errors import UsageError
 
         raise UsageError(f"output directory does not exist: {output.parent}")
+
+    if attest and key is None:
+        from garrison.errors import UsageError
+
+        raise UsageError("--attest needs --key KEY")
+    signing_key = None
+    if key is not None:
+        from garrison import keys
+
+        signing_key = keys.load_private_key(key, keys.password_from_env())
+    if db is not None:
+        policy = policy.model_copy(update={"store_url": db})
 
     from garrison.report.console import progress_bar
 
@@ -83,5 +111,14 @@ def scan_command(
                 from garrison.report.console import print_summary
 
                 print_summary(report)
+    if signing_key is not None and attest:
+        from garrison.supplychain.provenance.attest import attest_paths
+
+        for written in attest_paths(paths, report, signing_key, policy):
+            print(f"attestation: {written}", file=sys.stderr)
+    if record:
+        from garrison.supplychain.provenance.attest import record_verdict
+
+        record_verdict(paths, report, policy)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)

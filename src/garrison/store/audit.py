@@ -39,11 +39,11 @@ def checkpoint_message(record_seq: int, head_hash: str, ts: str) -> bytes:
     return canonical_json({"head_hash": head_hash, "record_seq": record_seq, "ts": ts}).encode()
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _default_actor() -> str:
+def default_actor() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in containers without /etc/passwd entries
@@ -100,19 +100,8 @@ class AuditLog:
         details: Mapping[str, Any] | None = None,
         actor: str | None = None,
     ) -> AuditRecord:
-        fields: dict[str, Any] = {
-            "ts": _now(),
-            "actor": actor if actor is not None else _default_actor(),
-            "action": action,
-            "subject": subject,
-            "details": _details_json(details),
-        }
         with self.store.locked_transaction() as conn:
-            seq, prev_hash = _head(conn)
-            fields.update(seq=seq + 1, prev_hash=prev_hash)
-            fields["hash"] = record_hash(fields)
-            conn.execute(insert(AuditRecord).values(**fields))
-        return AuditRecord(**fields)
+            return append_in(conn, action, subject, details, actor)
 
     def checkpoint(self, private_key: Ed25519PrivateKey) -> AuditCheckpoint:
         """Sign the current head, so a later rewrite or truncation of it is detectable."""
@@ -121,7 +110,7 @@ class AuditLog:
             if record_seq == 0:
                 raise UsageError("the audit log is empty: nothing to checkpoint")
             last = conn.scalar(select(func.max(AuditCheckpoint.seq))) or 0
-            ts = _now()
+            ts = now_iso()
             signature = private_key.sign(checkpoint_message(record_seq, head_hash, ts))
             fields: dict[str, Any] = {
                 "seq": last + 1,
@@ -168,6 +157,29 @@ class AuditLog:
         if problem is None:
             problem = _check_checkpoints(checkpoints, walk, public_key)
         return VerifyResult(walk.count, len(checkpoints), walk.seq, walk.hash, problem)
+
+
+def append_in(
+    conn: Connection,
+    action: str,
+    subject: str = "",
+    details: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+) -> AuditRecord:
+    """Append inside a transaction the caller holds from `Store.locked_transaction()`,
+    so an act and its audit record commit together or not at all."""
+    fields: dict[str, Any] = {
+        "ts": now_iso(),
+        "actor": actor if actor is not None else default_actor(),
+        "action": action,
+        "subject": subject,
+        "details": _details_json(details),
+    }
+    seq, prev_hash = _head(conn)
+    fields.update(seq=seq + 1, prev_hash=prev_hash)
+    fields["hash"] = record_hash(fields)
+    conn.execute(insert(AuditRecord).values(**fields))
+    return AuditRecord(**fields)
 
 
 def _head(conn: Connection) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""Tables of the store. Later steps add assets, runs and findings next to the audit log."""
+"""Tables of the store: the audit log and the approved-model registry."""
 
 from __future__ import annotations
 
@@ -40,3 +40,27 @@ class AuditCheckpoint(Base):
     public_key: Mapped[str] = mapped_column(Text)
     signature: Mapped[str] = mapped_column(String(128))
     ts: Mapped[str] = mapped_column(String(32))
+
+
+class ModelApproval(Base):
+    """One approval of a model, identified by its manifest's root digest.
+
+    Timestamps are ISO 8601 UTC text so they compare the same way on every backend.
+    """
+
+    __tablename__ = "model_approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model_name: Mapped[str] = mapped_column(String(500))
+    root_digest: Mapped[str] = mapped_column(String(64), index=True)
+    manifest: Mapped[str] = mapped_column(Text)  # JSON list of {name, digest, size}
+    owner: Mapped[str] = mapped_column(String(200))
+    risk_tier: Mapped[str] = mapped_column(String(32))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    scan_verdict: Mapped[str] = mapped_column(Text)  # JSON: passed, max_severity, counts
+    override_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -66,6 +66,10 @@ def scan_path(
         report.items.extend(items)
         if progress is not None:
             progress(done + 1, len(assets), asset.path or asset.uri)
+    if policy.require_approved:
+        from garrison.supplychain.provenance.gate import approval_findings
+
+        report.findings.extend(approval_findings([t for t in targets if t.exists()], policy))
     report.duration_s = time.perf_counter() - started
     return report
 

@@ -121,4 +121,4 @@ def test_bad_key_file_exits_2(populated: str, tmp_path: Path) -> None:
     bogus.write_text("not a key")
     out = garrison("checkpoint", "--db", populated, "--key", str(bogus))
     assert out.returncode == 2
-    assert "not an unencrypted PEM private key" in out.stderr
+    assert "not a PEM private key" in out.stderr

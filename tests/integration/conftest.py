@@ -1,4 +1,4 @@
-"""A store URL per backend: a temporary SQLite file, and a fresh PostgreSQL schema."""
+"""Integration fixtures: a store URL per backend (SQLite file, fresh PostgreSQL schema)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Provenance: manifests of digests, signatures, attestations, approvals and the ML-BOM."""
