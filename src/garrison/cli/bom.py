@@ -57,7 +57,7 @@ def _verdicts(paths: list[Path], policy_file: Path | None) -> dict[Path, dict[st
     from garrison.policy import load_policy
     from garrison.supplychain import scan_path
     from garrison.supplychain.provenance.attest import findings_for
-    from garrison.supplychain.provenance.verdict import verdict
+    from garrison.supplychain.provenance.verdict import rules_version, verdict
 
     policy = load_policy(policy_file)
     report = scan_path(paths, policy)
@@ -68,7 +68,7 @@ def _verdicts(paths: list[Path], policy_file: Path | None) -> dict[Path, dict[st
             "verdict": "pass" if v["passed"] else "fail",
             "max_severity": v["max_severity"] or "none",
             "findings": v["findings"],
-            "rules": report.tool_version,
+            "rules": rules_version(),
         }
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -113,19 +114,20 @@ def list_command(
 
 
 def _print_table(approvals: list[Approval]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(approvals)} approval(s)")
+    table = Table(title=f"{len(approvals)} approval(s)", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("id", "model", "digest", "owner", "tier", "approved", "by", "expires", "status"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for a in approvals:
         status = a.status().value
         style = {"approved": "green", "expired": "yellow", "revoked": "red"}.get(status, "")
         table.add_row(
             str(a.id),
             a.model_name,
-            a.root_digest[:16],
+            a.root_digest[:12],
             a.owner,
             a.risk_tier,
             a.approved_at[:10],
@@ -133,7 +135,8 @@ def _print_table(approvals: list[Approval]) -> None:
             (a.expires_at or "never")[:10],
             f"[{style}]{status}[/]" if style else status,
         )
-    Console().print(table)
+    # Piped output keeps every column whole rather than wrapping at 80 characters.
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 @models_app.command("revoke")

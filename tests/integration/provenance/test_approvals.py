@@ -50,9 +50,9 @@ def test_approval_is_refused_for_high_findings_unless_overridden(
     refused = cli("models", "approve", hostile_model, "--owner", "a", "--risk-tier", "high")
     assert refused.exit_code == 2
     assert "worst critical" in refused.output and "--override" in refused.output
-    assert audit_actions() == []
+    assert audit_actions() == ["model.approve.refused"]
     _approve(cli, hostile_model, "--override", "sandboxed research use only")
-    assert audit_actions() == ["model.approve.override"]
+    assert audit_actions() == ["model.approve.refused", "model.approve.override"]
     listed = cli("models", "list", "--json")
     (approval,) = [json.loads(line) for line in listed.stdout.splitlines()]
     assert approval["override_reason"] == "sandboxed research use only"

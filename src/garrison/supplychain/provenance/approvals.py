@@ -116,12 +116,21 @@ class Registry:
             raise UsageError(f"expiry date {expires} is in the past")
         worst = scan_verdict.get("max_severity")
         blocked = worst is not None and Severity(worst) >= REFUSE_AT
+        who = actor or default_actor()
         if blocked and not (override and override.strip()):
+            # A refused attempt is itself worth an auditor's attention.
+            with self.store.locked_transaction() as conn:
+                append_in(
+                    conn,
+                    "model.approve.refused",
+                    manifest.model_name,
+                    {"root_digest": manifest.root_digest, "scan": scan_verdict},
+                    who,
+                )
             raise ApprovalRefused(
                 f"{manifest.model_name}: the scan found {scan_verdict.get('findings')} finding(s), "
                 f"worst {worst}; fix them or approve with --override REASON"
             )
-        who = actor or default_actor()
         row: dict[str, Any] = {
             "model_name": manifest.model_name,
             "root_digest": manifest.root_digest,
