@@ -72,8 +72,9 @@ def write_key_pair(path: Path, key: PrivateKey) -> Path:
 
 def load_private_key(path: Path, password: bytes | None = None) -> PrivateKey:
     data = read_key_file(path)
+    encrypted = b"ENCRYPTED" in data[:200]
     try:
-        key = serialization.load_pem_private_key(data, password=password)
+        key = serialization.load_pem_private_key(data, password=password if encrypted else None)
     except TypeError:
         raise UsageError(f"{path} is encrypted; set GARRISON_KEY_PASSWORD") from None
     except (ValueError, UnsupportedAlgorithm) as exc:

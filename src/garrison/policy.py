@@ -37,6 +37,31 @@ class Limits(BaseModel):
     max_files: int = Field(1_000_000, description="files walked under one directory")
 
 
+class RobustnessPolicy(BaseModel):
+    """Thresholds of `garrison test`: crossing one is a finding."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epsilon: float = Field(
+        0.1, gt=0, description="L-inf budget of evasion attacks, inputs in [0, 1]"
+    )
+    min_adversarial_accuracy: float = Field(
+        0.5, ge=0, le=1, description="accuracy under attack below this is a finding"
+    )
+    max_membership_auc: float = Field(
+        0.6, ge=0.5, le=1, description="membership-inference ROC AUC above this is a finding"
+    )
+    extraction_fidelity: float = Field(
+        0.9, gt=0, le=1, description="surrogate agreement that counts as an extracted model"
+    )
+    min_extraction_queries: int = Field(
+        10_000, ge=1, description="extraction within fewer queries than this is a finding"
+    )
+    max_inversion_similarity: float = Field(
+        0.8, ge=0, le=1, description="reconstruction similarity above this is a finding"
+    )
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,6 +82,7 @@ class Policy(BaseModel):
     require_approved: bool = Field(
         False, description="refuse models whose digests are not approved (`garrison models`)"
     )
+    robustness: RobustnessPolicy = Field(default_factory=RobustnessPolicy)
     store_url: str | None = Field(
         None, description="database of the store; default: SQLite in the user's data directory"
     )

@@ -12,6 +12,7 @@ from garrison.findings import Finding, Location, Severity
 CATALOG_MODULES: tuple[str, ...] = (
     "garrison.supplychain.rules",
     "garrison.supplychain.provenance.rules",
+    "garrison.robustness.rules",
 )
 
 

@@ -107,11 +107,6 @@ def test_a_wrong_password_is_a_usage_error(tmp_path: Path) -> None:
         keys.load_private_key(path, b"wrong")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_private_key maps cryptography's TypeError 'password given but key is not "
-    "encrypted' to the message '<path> is encrypted; set GARRISON_KEY_PASSWORD'",
-)
 def test_a_password_for_an_unencrypted_key_is_not_reported_as_missing(
     tmp_path: Path,
 ) -> None:
@@ -146,7 +141,7 @@ def test_a_secp256k1_key_is_refused_naming_the_accepted_algorithms(tmp_path: Pat
     with pytest.raises(UsageError, match=ACCEPTED):
         keys.load_private_key(private)
     with pytest.raises(UsageError, match=ACCEPTED):
-        keys.parse_public_key(keys.public_pem(k1.public_key()), "k1.pub")  # type: ignore[arg-type]
+        keys.parse_public_key(keys.public_pem(k1.public_key()), "k1.pub")
 
 
 def test_garbage_and_missing_key_files_are_usage_errors(tmp_path: Path) -> None:

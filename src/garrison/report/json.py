@@ -45,7 +45,7 @@ def dumps(data: object) -> str:
 
 def report_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON-ready data; see docs/report-format.md for each field."""
-    return {
+    out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": TOOL_NAME, "version": report.tool_version},
         "command": report.command,
@@ -58,6 +58,14 @@ def report_dict(report: Report) -> dict[str, Any]:
         "findings": [f.to_dict() for f in report.sorted_findings()],
         "items": [item.to_dict() for item in report.items],
     }
+    if report.metrics:
+        out["metrics"] = report.metrics
+    if report.artifacts:
+        out["artifacts"] = [
+            {"name": a.name, "media_type": a.media_type, "bytes": len(a.data), "caption": a.caption}
+            for a in report.artifacts
+        ]
+    return out
 
 
 def iso_utc(when: datetime) -> str:

@@ -29,6 +29,16 @@ class ScannedItem:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A picture or file a check produced (a robustness curve, a ROC): embedded in HTML."""
+
+    name: str
+    media_type: str  # image/png, image/svg+xml, text/csv
+    data: bytes
+    caption: str = ""
+
+
 @dataclass(slots=True)
 class Report:
     command: str
@@ -39,6 +49,9 @@ class Report:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
     tool_version: str = __version__
+    # Measured numbers of checks that measure (accuracy under attack, AUCs, curves), by check.
+    metrics: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:

@@ -86,7 +86,7 @@ def parse_bundle(data: bytes, where: str) -> Envelope:
             payload=base64.b64decode(envelope["payload"], validate=True),
             payload_type=str(envelope["payloadType"]),
             signature=base64.b64decode(signatures[0]["sig"], validate=True),
-            key_hint=(material.get("publicKey") or {}).get("hint"),
+            key_hint=_text_or_none((material.get("publicKey") or {}).get("hint")),
             has_certificate=bool(
                 material.get("certificate") or material.get("x509CertificateChain")
             ),
@@ -94,8 +94,12 @@ def parse_bundle(data: bytes, where: str) -> Envelope:
         )
     except SignatureError:
         raise
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, binascii.Error):
         raise SignatureError(f"{where}: not a Sigstore bundle with a DSSE envelope") from None
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def verify_envelope(envelope: Envelope, key: keys.PublicKey, where: str) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def decode_statement(envelope: Envelope, where: str) -> dict[str, Any]:
         raise SignatureError(f"{where}: payload type {envelope.payload_type!r} is not in-toto")
     try:
         statement = json.loads(envelope.payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise SignatureError(f"{where}: the signed payload is not JSON") from None
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
         raise SignatureError(f"{where}: the signed payload is not an in-toto v1 statement")

@@ -260,11 +260,11 @@ def edited_models(draw: st.DrawFn) -> tuple[dict[str, str], dict[str, str], dict
     before = {name: fresh() for name in draw(st.sets(names, max_size=12))}
     after = dict(before)
     existing = sorted(before)
-    to_remove = draw(st.sets(st.sampled_from(existing), max_size=len(existing)) if existing
-                     else st.just(set()))
+    to_remove = draw(
+        st.sets(st.sampled_from(existing), max_size=len(existing)) if existing else st.just(set())
+    )
     rest = [n for n in existing if n not in to_remove]
-    to_change = draw(st.sets(st.sampled_from(rest), max_size=len(rest)) if rest
-                     else st.just(set()))
+    to_change = draw(st.sets(st.sampled_from(rest), max_size=len(rest)) if rest else st.just(set()))
     new_names = draw(st.sets(names.filter(lambda n: n not in before), max_size=6))
     to_add = set(new_names)
     renamed: set[str] = set()

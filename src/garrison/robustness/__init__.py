@@ -1,0 +1,1 @@
+"""Model testing: evasion attacks, privacy audits, extraction and inversion, and hardening."""
