@@ -63,14 +63,16 @@ print(digest, size, time.perf_counter() - start)
 _GARRISON_SIGN = """
 import sys
 from pathlib import Path
-from garrison import keys, signature
+from garrison import keys
+from garrison.supplychain.provenance import signature
 key = keys.load_private_key(Path(sys.argv[3]))
 signature.sign_model(Path(sys.argv[1]), key, Path(sys.argv[2]))
 """
 _GARRISON_VERIFY = """
 import sys
 from pathlib import Path
-from garrison import keys, signature
+from garrison import keys
+from garrison.supplychain.provenance import signature
 public = keys.load_public_key(Path(sys.argv[3]))
 signature.verify_model(Path(sys.argv[1]), public, Path(sys.argv[2]))
 """

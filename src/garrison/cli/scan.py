@@ -17,6 +17,7 @@ class OutputFormat(StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
+    html = "html"
 
 
 @handle_errors

@@ -1,10 +1,10 @@
-"""Report writers: console, JSON, SARIF 2.1.0 and JUnit XML."""
+"""Report writers: console, JSON, SARIF 2.1.0, JUnit XML and HTML."""
 
 from __future__ import annotations
 
 from garrison.report.model import Report, ScannedItem
 
-FORMATS = ("console", "json", "sarif", "junit")
+FORMATS = ("console", "json", "sarif", "junit", "html")
 
 __all__ = ["FORMATS", "Report", "ScannedItem", "render"]
 
@@ -23,6 +23,10 @@ def render(report: Report, fmt: str) -> str:
         from garrison.report.junit import render_junit
 
         return render_junit(report)
+    if fmt == "html":
+        from garrison.report.html import render_html
+
+        return render_html(report)
     if fmt == "console":
         from garrison.report.console import render_plain
 
