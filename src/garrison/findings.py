@@ -69,7 +69,8 @@ class Location:
     offset: int | None = None  # byte offset inside the member (or file)
     opcode_index: int | None = None  # index of the pickle opcode
     line: int | None = None
-    row: int | None = None
+    row: int | None = None  # 0-based row or sample index of a dataset
+    column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
@@ -86,6 +87,8 @@ class Location:
             parts.append(f" @{self.offset}")
         if self.row is not None:
             parts.append(f" row {self.row}")
+        if self.column is not None:
+            parts.append(f" [{self.column}]")
         return "".join(parts)
 
 

@@ -58,8 +58,48 @@ class RobustnessPolicy(BaseModel):
         10_000, ge=1, description="extraction within fewer queries than this is a finding"
     )
     max_inversion_similarity: float = Field(
-        0.8, ge=0, le=1, description="reconstruction similarity above this is a finding"
+        0.5,
+        ge=-1,
+        le=1,
+        description="centred cosine similarity of reconstructions to their class means "
+        "above this is a finding",
     )
+
+
+class ColumnSchema(BaseModel):
+    """A declared column of a dataset: `[data.schema.columns.NAME]` in garrison.toml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field("any", description="int, float, bool, string, datetime or any")
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = Field(None, description="allowed categories")
+
+
+class DataPolicy(BaseModel):
+    """Thresholds of `garrison data check`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[str, ColumnSchema] = Field(
+        default_factory=dict, description="declared schema; empty: inferred from --reference"
+    )
+    allow_extra_columns: bool = False
+    max_null_fraction: float = Field(0.05, ge=0, le=1, description="nulls allowed per column")
+    psi_threshold: float = Field(0.2, ge=0, description="population stability index that is drift")
+    p_value: float = Field(0.001, gt=0, lt=1, description="KS / chi-squared significance for drift")
+    label_shift: float = Field(0.1, ge=0, le=1, description="total-variation distance of labels")
+    outlier_fraction: float = Field(0.01, ge=0, le=0.5, description="rows reported as outliers")
+    near_duplicate_similarity: float = Field(0.9, gt=0, le=1, description="MinHash Jaccard")
+    max_rows_per_finding_kind: int = Field(
+        1000, ge=1, description="row findings listed per rule; the rest are counted"
+    )
+    sample_rows: int = Field(
+        2_000_000, ge=1000, description="rows model-based checks (labels, outliers) look at"
+    )
+    chunk_rows: int = Field(100_000, ge=1000, description="rows read at a time")
 
 
 class Policy(BaseModel):
@@ -83,6 +123,7 @@ class Policy(BaseModel):
         False, description="refuse models whose digests are not approved (`garrison models`)"
     )
     robustness: RobustnessPolicy = Field(default_factory=RobustnessPolicy)
+    data: DataPolicy = Field(default_factory=DataPolicy)
     store_url: str | None = Field(
         None, description="database of the store; default: SQLite in the user's data directory"
     )

@@ -13,6 +13,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "garrison.supplychain.rules",
     "garrison.supplychain.provenance.rules",
     "garrison.robustness.rules",
+    "garrison.data.rules",
 )
 
 

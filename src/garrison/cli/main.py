@@ -9,7 +9,9 @@ import typer
 from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
+from garrison.cli.harden import harden_app
 from garrison.cli.models import models_app
+from garrison.cli.modeltest import test_app
 from garrison.cli.provenance import keygen_command, sign_command, verify_command
 from garrison.cli.rules import rules_command
 from garrison.cli.scan import scan_command
@@ -29,6 +31,8 @@ app.command("sign")(sign_command)
 app.command("verify")(verify_command)
 app.command("bom")(bom_command)
 app.add_typer(models_app, name="models")
+app.add_typer(test_app, name="test")
+app.add_typer(harden_app, name="harden")
 app.add_typer(audit_app, name="audit")
 
 

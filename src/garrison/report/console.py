@@ -93,9 +93,13 @@ def summary_line(report: Report) -> str:
     counts = report.counts()
     by_severity = ", ".join(f"{counts[s.value]} {s.value}" for s in Severity)
     findings = f"findings: {by_severity}" if report.findings else "no findings"
+    # Runs that look at no files (model tests, data checks on one table) skip the file counts.
+    files = (
+        f"files: {_status_counts(report)} | " if report.items or report.command == "scan" else ""
+    )
     return (
         f"{verdict} (fail-on {report.fail_on.value}) | {findings} | "
-        f"files: {_status_counts(report)} | {report.duration_s:.2f} s"
+        f"{files}{report.duration_s:.2f} s"
     )
 
 

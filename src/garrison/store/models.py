@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -64,3 +64,18 @@ class ModelApproval(Base):
     revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DatasetFingerprint(Base):
+    """One recorded dataset fingerprint; its row hashes stay in the `.rows` file it names."""
+
+    __tablename__ = "dataset_fingerprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    root: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(500), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[str] = mapped_column(String(32))
+    manifest: Mapped[str] = mapped_column(Text)  # JSON manifest without the row hashes
+    rows_file: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,140 @@
+"""`garrison harden`: retrain a model to resist attacks, and report before and after."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from garrison.cli.errors import handle_errors
+from garrison.cli.modeltest import ArchOpt, DebugOpt, LabelOpt
+
+if TYPE_CHECKING:
+    from garrison.robustness.data import EvalData
+
+harden_app = typer.Typer(
+    name="harden",
+    help="Retrain a PyTorch model: adversarial training, or differential privacy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+TrainData = Annotated[
+    str,
+    typer.Option("--data", help="Training data: sklearn:NAME, .npz (x, y) or .csv (with --label)."),
+]
+OutOpt = Annotated[
+    Path, typer.Option("--output", "-o", help="Where to write the new weights (.safetensors).")
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Also write the before/after numbers as JSON.")
+]
+
+
+def _prepare(data: str, label: str | None, output: Path) -> tuple[EvalData, EvalData]:
+    from garrison.errors import UsageError
+    from garrison.robustness.data import load_data
+
+    if output.suffix != ".safetensors":
+        raise UsageError("--output must end in .safetensors (weights that cannot carry code)")
+    if not output.parent.is_dir():
+        raise UsageError(f"output directory does not exist: {output.parent}")
+    train, test = load_data(data, label).split(0.7)
+    return train, test
+
+
+def _factory(arch: str | None, data: EvalData) -> Any:
+    import numpy as np
+
+    from garrison.robustness.load import build_module
+
+    chosen = arch or ("garrison:small_cnn" if data.image_shape else "garrison:mlp")
+    features = int(np.prod(data.x.shape[1:]))
+    return lambda: build_module(chosen, data.n_classes, features)
+
+
+def _write_report(numbers: dict[str, Any], report: Path | None) -> None:
+    from garrison.report.json import dumps
+
+    if report is not None:
+        report.write_text(dumps(numbers), encoding="utf-8")
+
+
+@harden_app.command("adversarial")
+@handle_errors
+def adversarial_command(
+    output: OutOpt,
+    data: TrainData = "sklearn:digits",
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    epsilon: Annotated[float, typer.Option(min=0.0, help="L-inf budget to train against.")] = 0.1,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 30,
+    report: ReportOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """PGD adversarial training; writes safetensors weights and a before/after comparison."""
+    from garrison.robustness.harden_adversarial import adversarial_training, save_safetensors
+
+    train, test = _prepare(data, label, output)
+    result = adversarial_training(_factory(arch, train)(), train, test, eps=epsilon, epochs=epochs)
+    save_safetensors(result.module, output)
+    numbers = result.to_dict()
+    _write_report(numbers, report)
+    print(_lines("adversarial training", numbers), file=sys.stdout)
+    print(f"wrote {output}")
+
+
+@harden_app.command("dp")
+@handle_errors
+def dp_command(
+    output: OutOpt,
+    data: TrainData = "sklearn:digits",
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    target_epsilon: Annotated[float, typer.Option(min=0.01, help="Privacy budget epsilon.")] = 3.0,
+    delta: Annotated[
+        float | None, typer.Option(help="Privacy delta (default: below 1/records).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 30,
+    report: ReportOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """DP-SGD training through Opacus, with (epsilon, delta) accounting."""
+    from garrison.robustness.harden_adversarial import save_safetensors
+    from garrison.robustness.harden_dp import dp_training
+
+    train, test = _prepare(data, label, output)
+    result = dp_training(
+        _factory(arch, train),
+        train,
+        test,
+        target_epsilon=target_epsilon,
+        delta=delta,
+        epochs=epochs,
+    )
+    save_safetensors(result.module, output)
+    numbers = result.to_dict()
+    _write_report(numbers, report)
+    print(_lines("DP-SGD training", numbers))
+    print(f"wrote {output}")
+
+
+def _lines(title: str, numbers: dict[str, Any]) -> str:
+    rows = [title]
+    for key, value in numbers.items():
+        if isinstance(value, dict):
+            inner = ", ".join(
+                f"{k} {_fmt(v)}" for k, v in value.items() if not isinstance(v, (dict, list))
+            )
+            rows.append(f"  {key}: {inner}")
+        elif not isinstance(value, list):
+            rows.append(f"  {key}: {_fmt(value)}")
+    return "\n".join(rows)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)

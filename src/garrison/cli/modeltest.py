@@ -1,0 +1,405 @@
+"""`garrison test`: attack a model the way an adversary would; exit 1 when it is too weak."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+
+if TYPE_CHECKING:
+    from garrison.policy import Policy
+    from garrison.report.model import Report
+    from garrison.robustness.data import EvalData
+    from garrison.robustness.target import Classifier
+
+test_app = typer.Typer(
+    name="test",
+    help="Attack a model: evasion, membership inference, extraction, inversion.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class ReportFormat(StrEnum):
+    console = "console"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    html = "html"
+
+
+ModelArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="MODEL",
+        help=".onnx, .safetensors/.pt weights (with --arch), or omit with --endpoint.",
+    ),
+]
+DataOpt = Annotated[
+    str,
+    typer.Option(
+        "--data", help="Evaluation data: sklearn:NAME, a .npz (x, y) or a .csv (with --label)."
+    ),
+]
+ArchOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Architecture for weights: garrison:small_cnn, garrison:mlp or module:function."
+    ),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(help="Attack a black box over HTTP instead of a file (labels or scores only)."),
+]
+ProtocolOpt = Annotated[str, typer.Option(help="Endpoint protocol: json or kserve-v2.")]
+LabelOpt = Annotated[str | None, typer.Option(help="Label column of a CSV.")]
+PickleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-pickle", help="Load a scikit-learn pickle whose scan is clean (runs its code)."
+    ),
+]
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
+PolicyOpt = Annotated[
+    Path | None, typer.Option("--policy", help="garrison.toml with [robustness] thresholds.")
+]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")]
+
+
+def _target(
+    model: Path | None,
+    endpoint: str | None,
+    protocol: str,
+    data: EvalData,
+    arch: str | None,
+    allow_pickle: bool,
+    policy: Policy,
+    report: Report,
+) -> Classifier | None:
+    """The target, or None when its scan refused it (the findings are then in `report`)."""
+    from garrison.errors import UsageError
+    from garrison.robustness.load import ModelRefused, load_target
+
+    if endpoint is not None:
+        if model is not None:
+            raise UsageError("give a MODEL file or --endpoint, not both")
+        from garrison.robustness.remote import HttpEndpoint, endpoint_classifier
+
+        return endpoint_classifier(HttpEndpoint(endpoint, protocol), data.n_classes)
+    if model is None:
+        raise UsageError("give a MODEL file, or --endpoint URL")
+    n_features = int(__import__("numpy").prod(data.x.shape[1:]))
+    try:
+        return load_target(
+            model, data.n_classes, policy, arch, n_features, allow_pickle, data.x.shape[1:]
+        )
+    except ModelRefused as exc:
+        report.findings.extend(exc.findings)
+        return None
+
+
+def _finish(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+    from garrison.report import render
+
+    if output is not None and not output.parent.is_dir():
+        from garrison.errors import UsageError
+
+        raise UsageError(f"output directory does not exist: {output.parent}")
+    if fmt is ReportFormat.console and output is None:
+        from garrison.report.console import print_report
+
+        print_report(report)
+        for name, numbers in report.metrics.items():
+            print(f"{name}: {summarise(name, numbers)}")
+    else:
+        text = render(report, fmt.value)
+        if output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            output.write_text(text, encoding="utf-8")
+            print(f"wrote {output}", file=sys.stderr)
+    if report.failed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def summarise(name: str, m: dict[str, Any]) -> str:
+    """One line of the measured numbers, for the console."""
+    if name == "evasion":
+        curve = ", ".join(
+            f"{e:g}: {a:.2f}" for e, a in zip(m["epsilons"], m["accuracy"], strict=False)
+        )
+        return f"{m['attack']} on {m['samples']} inputs, accuracy at eps {curve}"
+    if name == "privacy":
+        best = m["attacks"][m["best_attack"]]
+        return (
+            f"best attack {m['best_attack']}: ROC AUC {best['auc']:.3f}, TPR at 0.1% FPR "
+            f"{best['tpr_at_0.1%_fpr']:.3f}; train/test accuracy {m['train_accuracy']:.2f}/"
+            f"{m['test_accuracy']:.2f}"
+        )
+    if name == "extraction":
+        points = ", ".join(f"{p['queries']}: {p['fidelity']:.2f}" for p in m["points"])
+        reached = m.get("queries_to_target")
+        tail = f"; {m['fidelity_target']:.0%} after {reached} queries" if reached else ""
+        return f"fidelity by queries {points}{tail}"
+    if name == "inversion":
+        return (
+            f"mean similarity to the class mean {m['mean_similarity']:.2f}, "
+            f"{m['identifiable']} class(es) identifiable"
+        )
+    return str(m)[:300]
+
+
+def _start(command: str, target: str, policy_file: Path | None) -> tuple[Policy, Report]:
+    from garrison.policy import load_policy
+    from garrison.report.model import Report
+
+    policy = load_policy(policy_file)
+    return policy, Report(command=command, targets=[target], fail_on=policy.fail_on)
+
+
+def _asset(model: Path | None, endpoint: str | None) -> Any:
+    from garrison.assets import Asset
+
+    if model is not None:
+        return Asset.from_path(model)
+    return Asset(uri=endpoint or "", kind="endpoint")
+
+
+def _load(spec: str, label: str | None) -> EvalData:
+    from garrison.robustness.data import load_data
+
+    return load_data(spec, label)
+
+
+@test_app.command("evasion")
+@handle_errors
+def evasion_command(
+    model: ModelArg = None,
+    data: DataOpt = "sklearn:digits",
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    endpoint: EndpointOpt = None,
+    protocol: ProtocolOpt = "json",
+    allow_pickle: PickleOpt = False,
+    epsilon: Annotated[
+        float | None, typer.Option(help="Attack budget (default: the policy's).")
+    ] = None,
+    norm: Annotated[str, typer.Option(help="inf or 2.")] = "inf",
+    attack: Annotated[str, typer.Option(help="auto, pgd, fgsm, square or hopskipjump.")] = "auto",
+    samples: Annotated[int, typer.Option(min=1, help="Inputs attacked.")] = 500,
+    policy_file: PolicyOpt = None,
+    fmt: FormatOpt = ReportFormat.console,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Evasion: accuracy under attack against epsilon (a robustness curve)."""
+    import time
+
+    from garrison.report.model import Artifact
+    from garrison.robustness.evasion import curve_png, evaluate_evasion
+
+    policy, report = _start("test evasion", str(model or endpoint), policy_file)
+    if epsilon is not None:
+        policy = policy.model_copy(
+            update={"robustness": policy.robustness.model_copy(update={"epsilon": epsilon})}
+        )
+    started = time.perf_counter()
+    eval_data = _load(data, label)
+    target = _target(model, endpoint, protocol, eval_data, arch, allow_pickle, policy, report)
+    if target is not None:
+        eps = policy.robustness.epsilon
+        curve = sorted({round(f * eps, 6) for f in (0, 0.25, 0.5, 1, 2, 3)})
+        result = evaluate_evasion(
+            target, eval_data, curve, norm=norm, attack=attack, max_samples=samples
+        )
+        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
+        report.metrics["evasion"] = result.to_dict()
+        report.artifacts.append(
+            Artifact(
+                "robustness-curve.png", "image/png", curve_png(result), "accuracy against epsilon"
+            )
+        )
+    report.duration_s = time.perf_counter() - started
+    _finish(report, fmt, output)
+
+
+@test_app.command("privacy")
+@handle_errors
+def privacy_command(
+    model: ModelArg = None,
+    members: Annotated[
+        str, typer.Option(help="Records the model was trained on (same forms as --data).")
+    ] = "",
+    non_members: Annotated[
+        str, typer.Option(help="Records it never saw, from the same distribution.")
+    ] = "",
+    shadow_data: Annotated[
+        str | None, typer.Option(help="Extra records to train shadow models on (needs --arch).")
+    ] = None,
+    shadow_epochs: Annotated[int, typer.Option(min=1, help="Epochs of each shadow model.")] = 30,
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    endpoint: EndpointOpt = None,
+    protocol: ProtocolOpt = "json",
+    allow_pickle: PickleOpt = False,
+    policy_file: PolicyOpt = None,
+    fmt: FormatOpt = ReportFormat.console,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Membership inference: can an attacker tell training records from unseen ones?"""
+    import time
+
+    from garrison.errors import UsageError
+    from garrison.report.model import Artifact
+    from garrison.robustness.privacy import membership_inference, roc_png
+
+    if not members or not non_members:
+        raise UsageError("give --members (training records) and --non-members (unseen records)")
+    policy, report = _start("test privacy", str(model or endpoint), policy_file)
+    started = time.perf_counter()
+    inside, outside = _load(members, label), _load(non_members, label)
+    target = _target(model, endpoint, protocol, inside, arch, allow_pickle, policy, report)
+    if target is not None:
+        shadow = _load(shadow_data, label) if shadow_data else None
+        factory = _shadow_factory(arch, inside, shadow_epochs) if shadow is not None else None
+        result = membership_inference(
+            target, inside, outside, shadow_data=shadow, shadow_factory=factory
+        )
+        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
+        report.metrics["privacy"] = result.to_dict()
+        report.artifacts.append(
+            Artifact("membership-roc.png", "image/png", roc_png(result), "membership-inference ROC")
+        )
+    report.duration_s = time.perf_counter() - started
+    _finish(report, fmt, output)
+
+
+def _shadow_factory(arch: str | None, data: EvalData, epochs: int) -> Any:
+    from garrison.errors import UsageError
+
+    if arch is None:
+        raise UsageError("shadow models need --arch, to train copies of the target's architecture")
+
+    def factory(train: EvalData) -> Classifier:
+        import numpy as np
+
+        from garrison.robustness.load import build_module
+        from garrison.robustness.models import fit
+
+        module = build_module(arch, data.n_classes, int(np.prod(data.x.shape[1:])))
+        return fit(module, train, epochs=epochs)
+
+    return factory
+
+
+@test_app.command("extraction")
+@handle_errors
+def extraction_command(
+    model: ModelArg = None,
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", help="Held-out inputs to measure agreement on (sklearn:NAME, .npz, .csv)."
+        ),
+    ] = "sklearn:digits",
+    pool: Annotated[
+        str | None, typer.Option(help="Inputs the attacker may query (default: half of --data).")
+    ] = None,
+    budgets: Annotated[
+        str, typer.Option(help="Query budgets, comma-separated.")
+    ] = "50,100,200,500,1000,2000,5000",
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    endpoint: EndpointOpt = None,
+    protocol: ProtocolOpt = "json",
+    allow_pickle: PickleOpt = False,
+    policy_file: PolicyOpt = None,
+    fmt: FormatOpt = ReportFormat.console,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Extraction: how many queries it takes to copy the model (fidelity against budget)."""
+    import time
+
+    from garrison.errors import UsageError
+    from garrison.report.model import Artifact
+    from garrison.robustness.extraction import curve_png, extraction_curve
+
+    try:
+        budget_list = tuple(sorted({int(b) for b in budgets.split(",") if b.strip()}))
+    except ValueError:
+        raise UsageError(f"--budgets wants integers separated by commas, not {budgets!r}") from None
+    if not budget_list or budget_list[0] < 1:
+        raise UsageError("--budgets must be positive integers")
+    policy, report = _start("test extraction", str(model or endpoint), policy_file)
+    started = time.perf_counter()
+    test_data = _load(data, label)
+    if pool is None:
+        pool_data, test_data = test_data.split(0.5)
+    else:
+        pool_data = _load(pool, label)
+    target = _target(model, endpoint, protocol, test_data, arch, allow_pickle, policy, report)
+    if target is not None:
+        result = extraction_curve(target, pool_data, test_data, budgets=budget_list)
+        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
+        report.metrics["extraction"] = result.to_dict()
+        report.artifacts.append(
+            Artifact(
+                "extraction-curve.png", "image/png", curve_png(result), "fidelity against queries"
+            )
+        )
+    report.duration_s = time.perf_counter() - started
+    _finish(report, fmt, output)
+
+
+@test_app.command("inversion")
+@handle_errors
+def inversion_command(
+    model: ModelArg = None,
+    data: DataOpt = "sklearn:digits",
+    label: LabelOpt = None,
+    arch: ArchOpt = None,
+    steps: Annotated[int, typer.Option(min=1, help="Optimisation steps per class.")] = 300,
+    policy_file: PolicyOpt = None,
+    fmt: FormatOpt = ReportFormat.console,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Inversion: reconstruct a representative input of each class from the model."""
+    import time
+
+    from garrison.report.model import Artifact
+    from garrison.robustness.inversion import grid_png, invert_classes
+
+    policy, report = _start("test inversion", str(model), policy_file)
+    started = time.perf_counter()
+    eval_data = _load(data, label)
+    target = _target(model, None, "json", eval_data, arch, False, policy, report)
+    if target is not None:
+        from garrison.errors import UsageError
+        from garrison.robustness.target import TorchClassifier
+
+        if not isinstance(target, TorchClassifier):
+            raise UsageError("inversion needs a differentiable PyTorch model (weights with --arch)")
+        result = invert_classes(target, eval_data, steps=steps)
+        report.findings.extend(result.findings(policy, _asset(model, None)))
+        report.metrics["inversion"] = result.to_dict()
+        report.artifacts.append(
+            Artifact(
+                "inversion.png",
+                "image/png",
+                grid_png(result),
+                "reconstructions next to class means",
+            )
+        )
+    report.duration_s = time.perf_counter() - started
+    _finish(report, fmt, output)

@@ -1,0 +1,1 @@
+"""Training-data security: schema, drift, label issues, duplicates, PII, poisoning, provenance."""
