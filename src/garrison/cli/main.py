@@ -9,6 +9,7 @@ import typer
 from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
+from garrison.cli.data import data_app
 from garrison.cli.harden import harden_app
 from garrison.cli.models import models_app
 from garrison.cli.modeltest import test_app
@@ -33,6 +34,7 @@ app.command("bom")(bom_command)
 app.add_typer(models_app, name="models")
 app.add_typer(test_app, name="test")
 app.add_typer(harden_app, name="harden")
+app.add_typer(data_app, name="data")
 app.add_typer(audit_app, name="audit")
 
 

@@ -106,7 +106,7 @@ def _target(
         return None
 
 
-def _finish(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+def finish_report(report: Report, fmt: ReportFormat, output: Path | None) -> None:
     from garrison.report import render
 
     if output is not None and not output.parent.is_dir():
@@ -228,7 +228,7 @@ def evasion_command(
             )
         )
     report.duration_s = time.perf_counter() - started
-    _finish(report, fmt, output)
+    finish_report(report, fmt, output)
 
 
 @test_app.command("privacy")
@@ -280,7 +280,7 @@ def privacy_command(
             Artifact("membership-roc.png", "image/png", roc_png(result), "membership-inference ROC")
         )
     report.duration_s = time.perf_counter() - started
-    _finish(report, fmt, output)
+    finish_report(report, fmt, output)
 
 
 def _shadow_factory(arch: str | None, data: EvalData, epochs: int) -> Any:
@@ -358,7 +358,7 @@ def extraction_command(
             )
         )
     report.duration_s = time.perf_counter() - started
-    _finish(report, fmt, output)
+    finish_report(report, fmt, output)
 
 
 @test_app.command("inversion")
@@ -402,4 +402,4 @@ def inversion_command(
             )
         )
     report.duration_s = time.perf_counter() - started
-    _finish(report, fmt, output)
+    finish_report(report, fmt, output)

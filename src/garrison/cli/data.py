@@ -1,0 +1,208 @@
+"""`garrison data`: check a batch of training data, fingerprint it, and diff two batches."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+from garrison.cli.modeltest import FormatOpt, OutputOpt, PolicyOpt, ReportFormat
+
+if TYPE_CHECKING:
+    from garrison.store import Store
+
+data_app = typer.Typer(
+    name="data",
+    help="Training data: check a batch, fingerprint it, diff two batches.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL (default: $GARRISON_DB_URL or the user data dir)."),
+]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")]
+
+
+@data_app.command("check")
+@handle_errors
+def check_command(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="CSV, Parquet, JSON lines, or an image folder.")
+    ],
+    label: Annotated[
+        str | None, typer.Option(help="Label column: enables label, poisoning and backdoor checks.")
+    ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="A trusted batch: the schema is inferred from it, drift measured against it."
+        ),
+    ] = None,
+    schema: Annotated[Path | None, typer.Option(help="Declared schema (TOML or JSON).")] = None,
+    test_split: Annotated[
+        Path | None, typer.Option(help="The test split: rows shared with it are leakage.")
+    ] = None,
+    text_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Free-text column for near-duplicates (default: detected)."),
+    ] = None,
+    fmt: FormatOpt = ReportFormat.console,
+    output: OutputOpt = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help="Exit 1 on findings at or above this severity.")
+    ] = None,
+    policy_file: PolicyOpt = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="Write the verdict to the audit log.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the current stage (in a terminal).")] = True,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Schema, drift, label issues, duplicates, PII and secrets, poisoning and backdoors."""
+    from garrison.cli.modeltest import finish_report
+    from garrison.data.check import check_dataset
+    from garrison.findings import Severity
+    from garrison.policy import load_policy
+
+    policy = load_policy(policy_file)
+    if fail_on is not None:
+        policy = policy.model_copy(update={"fail_on": Severity.parse(fail_on)})
+    texts = tuple(text_column) if text_column else None
+    with _stages(progress and sys.stderr.isatty()) as stage:
+        report = check_dataset(path, policy, label, reference, schema, test_split, texts, stage)
+    if record:
+        _record(path, report, db or policy.store_url)
+    finish_report(report, fmt, output)
+
+
+@contextmanager
+def _stages(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """A spinner on stderr naming the check that runs (the 1M-row checks take a while)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("reading") as status:
+        yield lambda name: status.update(f"checking: {name}")
+
+
+def _record(path: Path, report: object, db: str | None) -> None:
+    from garrison.report.model import Report
+    from garrison.store import AuditLog, database_url, open_store
+    from garrison.supplychain.provenance.manifest import hash_file
+    from garrison.supplychain.provenance.verdict import verdict
+
+    assert isinstance(report, Report)
+    digest = hash_file(path)[0] if path.is_file() else None
+    store = open_store(db or database_url())
+    try:
+        AuditLog(store).append(
+            "data.check", str(path), {"sha256": digest, "verdict": verdict(report)}
+        )
+    finally:
+        store.close()
+
+
+@data_app.command("fingerprint")
+@handle_errors
+def fingerprint_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A table or a folder of files.")],
+    key: Annotated[
+        str | None, typer.Option(help="Key column: lets diff tell changed rows from added/removed.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Manifest path (default: beside the data)."),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option(help="Record the fingerprint in the store and audit log.")
+    ] = True,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Content-addressed manifest: per-file SHA-256, row hashes, a Merkle root."""
+    from garrison.data.fingerprint import fingerprint_dataset, record_fingerprint, write_fingerprint
+
+    fp = write_fingerprint(fingerprint_dataset(path, key=key), output)
+    line = (
+        f"fingerprint {fp.root[:16]}… of {path}: {fp.rows:,} rows, {len(fp.files)} file(s) "
+        f"-> {fp.manifest_path}"
+    )
+    if record:
+        store = _store(db)
+        try:
+            line += f" (recorded as #{record_fingerprint(store, fp)})"
+        finally:
+            store.close()
+    print(line)
+
+
+@data_app.command("diff")
+@handle_errors
+def diff_command(
+    old: Annotated[
+        Path, typer.Argument(metavar="OLD", help="A dataset or its fingerprint manifest.")
+    ],
+    new: Annotated[
+        Path, typer.Argument(metavar="NEW", help="A dataset or its fingerprint manifest.")
+    ],
+    key: Annotated[str | None, typer.Option(help="Key column, to report changed rows.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON instead of text.")] = False,
+    trace: Annotated[
+        bool, typer.Option(help="Name the recorded fingerprint that first held each added row.")
+    ] = True,
+    db: DbOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Which rows were added, removed or changed between two batches."""
+    from garrison.data.diff import diff_datasets, record_diff
+    from garrison.report.json import dumps
+
+    store = _store(db)
+    try:
+        diff = diff_datasets(old, new, key=key, store=store if trace else None)
+        record_diff(store, diff)
+    finally:
+        store.close()
+    data = diff.to_dict()
+    if json_output:
+        sys.stdout.write(dumps(data))
+        return
+    counts = data["counts"]
+    print(
+        f"{old} -> {new}: {counts['added']:,} added, {counts['removed']:,} removed, "
+        f"{counts['changed']:,} changed, {counts['unchanged']:,} unchanged"
+    )
+    for kind in ("added", "removed"):
+        rows = data[kind]
+        if rows:
+            more = " …" if len(rows) < counts[kind] else ""
+            print(f"  {kind} rows: {', '.join(map(str, rows[:20]))}{more}")
+    if data["changed"]:
+        pairs = ", ".join(f"{c['old']}->{c['new']}" for c in data["changed"][:20])
+        print(f"  changed rows (old->new): {pairs}")
+    seen = data.get("first_seen") or {}
+    sources = {v for v in seen.values() if v is not None}
+    if sources:
+        ids = ", ".join(f"#{s}" for s in sorted(sources))
+        print(f"  added rows first seen in recorded fingerprint(s): {ids}")
+    if counts["added"] or counts["removed"] or counts["changed"]:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _store(db: str | None) -> Store:
+    from garrison.policy import load_policy
+    from garrison.store import database_url, open_store
+
+    return open_store(db or database_url(load_policy()))

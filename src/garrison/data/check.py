@@ -1,0 +1,323 @@
+"""`check_dataset`: every data check on one table or image folder, as one Report.
+
+A table is parsed once: its batches are kept in memory when they fit (`CACHE_BYTES`), so
+the schema, drift, duplicate and PII passes replay them instead of parsing again; a larger
+file is streamed once per pass. Model-based checks (labels, backdoors) look at the first
+`policy.data.sample_rows` rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from garrison.assets import Asset
+from garrison.errors import UsageError
+from garrison.findings import Finding, Location
+from garrison.policy import ColumnSchema, Policy
+from garrison.report.model import Report
+
+CACHE_BYTES = 3 << 30  # decoded batches kept for replay; beyond this, passes re-read the file
+BACKDOOR_ROWS = 200_000  # feature-space backdoor signals fit a model; cap the rows they see
+TEXT_MIN_LENGTH = 20  # mean characters for a string column to count as free text
+
+Stage = Callable[[str], None]
+
+
+@dataclass
+class CachedSource:
+    """The TableSource interface over batches already decoded."""
+
+    path: Path
+    format: str
+    chunk_rows: int
+    column_names: list[str]
+    schema: Any
+    batches_: list[tuple[int, Any]]
+    rows_read: int
+    bad_rows: list[Any]
+    bad_row_count: int
+    bad_values: Counter[str] = field(default_factory=Counter)
+
+    def batches(self) -> Iterator[tuple[int, Any]]:
+        yield from self.batches_
+
+
+def cache_source(source: Any, max_bytes: int = CACHE_BYTES) -> Any:
+    """Decode the table once; return a replayable source, or `source` itself when too big."""
+    kept: list[tuple[int, Any]] = []
+    size = 0
+    for start, batch in source.batches():
+        size += batch.nbytes
+        if size > max_bytes:
+            return source
+        kept.append((start, batch))
+    return CachedSource(
+        source.path,
+        source.format,
+        source.chunk_rows,
+        source.column_names,
+        source.schema,
+        kept,
+        source.rows_read,
+        source.bad_rows,
+        source.bad_row_count,
+        Counter(source.bad_values),
+    )
+
+
+def check_dataset(
+    path: Path,
+    policy: Policy | None = None,
+    label: str | None = None,
+    reference: Path | None = None,
+    schema_file: Path | None = None,
+    test_split: Path | None = None,
+    text_columns: tuple[str, ...] | None = None,
+    stage: Stage | None = None,
+) -> Report:
+    """Run the data checks on a table (CSV, Parquet, JSON lines) or an image folder."""
+    policy = policy or Policy()
+    report = Report(command="data check", targets=[str(path)], fail_on=policy.fail_on)
+    started = time.perf_counter()
+    note = stage or (lambda _: None)
+    if not path.exists():
+        raise UsageError(f"no such file or directory: {path}")
+    if path.is_dir():
+        _check_images(path, policy, report, note)
+    else:
+        _check_table(
+            path, policy, label, reference, schema_file, test_split, text_columns, report, note
+        )
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def _timed(report: Report, name: str, note: Stage, run: Callable[[], Any]) -> Any:
+    note(name)
+    started = time.perf_counter()
+    result = run()
+    report.metrics.setdefault("seconds", {})[name] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _check_table(
+    path: Path,
+    policy: Policy,
+    label: str | None,
+    reference: Path | None,
+    schema_file: Path | None,
+    test_split: Path | None,
+    text_columns: tuple[str, ...] | None,
+    report: Report,
+    note: Stage,
+) -> None:
+    from garrison.data import drift, schema
+    from garrison.data.read import open_table
+
+    asset = Asset.from_path(path, kind="dataset")
+    chunk = policy.data.chunk_rows
+    source = _timed(report, "read", note, lambda: cache_source(open_table(path, chunk)))
+    names = source.column_names
+    if label is not None and label not in names:
+        raise UsageError(f"{path}: no column named {label!r}; columns: {', '.join(names[:20])}")
+    ref = cache_source(open_table(reference, chunk)) if reference is not None else None
+    declared = _schema(policy, schema_file, ref)
+    checked = _timed(report, "schema", note, lambda: schema.check_schema(source, declared, policy))
+    _add(report, "schema", checked, asset, path, policy)
+    profile = drift.column_profile(ref) if ref is not None else None
+    shifted = _timed(report, "drift", note, lambda: drift.compare(profile, source, label, policy))
+    _add(report, "drift", shifted, asset, path, policy)
+
+    columns = _timed(report, "columns", note, lambda: _columns(source, names))
+    texts = text_columns if text_columns is not None else _text_columns(source, columns, label)
+    _duplicates(path, policy, report, note, asset, columns, texts, test_split)
+    _pii(policy, report, note, asset, path, source, columns, label)
+    if label is not None:
+        _labels(path, policy, report, note, asset, source, label)
+
+
+def _schema(policy: Policy, schema_file: Path | None, ref: Any) -> dict[str, ColumnSchema]:
+    from garrison.data.schema import infer_schema, load_schema_file
+
+    if schema_file is not None:
+        return load_schema_file(schema_file)
+    if policy.data.columns:
+        return dict(policy.data.columns)
+    if ref is not None:
+        return infer_schema(ref)
+    return {}
+
+
+def _columns(source: Any, names: list[str]) -> dict[str, np.ndarray]:
+    from garrison.data.read import read_columns
+
+    return read_columns(source, names)
+
+
+def _text_columns(
+    source: Any, columns: dict[str, np.ndarray], label: str | None
+) -> tuple[str, ...]:
+    """String columns of free text: long on average, and mostly distinct."""
+    out = []
+    for name, values in columns.items():
+        if name == label or values.dtype != object or not len(values):
+            continue
+        sample = values[: min(len(values), 2000)]
+        strings = [v for v in sample if isinstance(v, str)]
+        if not strings:
+            continue
+        mean_length = sum(len(s) for s in strings) / len(strings)
+        if mean_length >= TEXT_MIN_LENGTH and len(set(strings)) > 0.5 * len(strings):
+            out.append(name)
+    return tuple(out)
+
+
+def _duplicates(
+    path: Path,
+    policy: Policy,
+    report: Report,
+    note: Stage,
+    asset: Asset,
+    columns: dict[str, np.ndarray],
+    texts: tuple[str, ...],
+    test_split: Path | None,
+) -> None:
+    from garrison.data.duplicates import find_duplicates
+
+    other = None
+    if test_split is not None:
+        from garrison.data.read import open_table, read_columns
+
+        split = open_table(test_split, policy.data.chunk_rows)
+        other = read_columns(split, split.column_names)
+    found = _timed(
+        report,
+        "duplicates",
+        note,
+        lambda: find_duplicates(
+            columns,
+            texts,
+            reference=other,
+            reference_name=str(test_split) if other else None,
+            policy=policy,
+        ),
+    )
+    _add(report, "duplicates", found, asset, path, policy)
+
+
+def _pii(
+    policy: Policy,
+    report: Report,
+    note: Stage,
+    asset: Asset,
+    path: Path,
+    source: Any,
+    columns: dict[str, np.ndarray],
+    label: str | None,
+) -> None:
+    from garrison.data.pii_check import check_pii
+
+    note("pii")
+    started = time.perf_counter()
+    results = {}
+    for name, values in columns.items():
+        if name == label or values.dtype != object:
+            continue
+        found = check_pii(name, values, policy)
+        if len(found.rows):
+            results[name] = found.to_dict()
+            report.findings.extend(found.findings(asset, path, policy))
+    report.metrics["pii"] = results
+    report.metrics.setdefault("seconds", {})["pii"] = round(time.perf_counter() - started, 3)
+
+
+def _labels(
+    path: Path, policy: Policy, report: Report, note: Stage, asset: Asset, source: Any, label: str
+) -> None:
+    from garrison.data.backdoor import detect_backdoor
+    from garrison.data.labels import find_label_issues
+    from garrison.data.read import numeric_matrix
+
+    matrix = _timed(
+        report,
+        "features",
+        note,
+        lambda: numeric_matrix(source, label, max_rows=policy.data.sample_rows),
+    )
+    assert matrix.labels is not None
+    issues = _timed(report, "labels", note, lambda: find_label_issues(matrix.x, matrix.labels))
+    _add(report, "labels", issues, asset, path, policy)
+    rows = min(len(matrix.labels), BACKDOOR_ROWS)
+    found = _timed(
+        report,
+        "backdoor",
+        note,
+        lambda: detect_backdoor(matrix.x[:rows], matrix.labels[:rows]),
+    )
+    _add(report, "backdoor", found, asset, path, policy)
+
+
+def _check_images(path: Path, policy: Policy, report: Report, note: Stage) -> None:
+    from garrison.data.backdoor import detect_backdoor
+    from garrison.data.duplicates import (
+        DuplicateResult,
+        RowMatches,
+        exact_duplicates,
+        near_duplicate_images,
+    )
+    from garrison.data.labels import find_label_issues
+    from garrison.data.read import open_images
+    from garrison.data.rules import UNREADABLE_SAMPLE
+
+    asset = Asset.from_path(path, kind="dataset")
+    folder = open_images(path)
+    x, y, _paths, bad = _timed(report, "read", note, lambda: folder.load())
+    for row in bad[: policy.data.max_rows_per_finding_kind]:
+        report.findings.append(
+            UNREADABLE_SAMPLE.finding(asset, Location(path=str(path), row=row.row), row.message)
+        )
+    report.metrics["images"] = {
+        "samples": len(x),
+        "classes": list(folder.classes),
+        "unreadable": len(bad),
+    }
+    if len(x) == 0:
+        return
+    flat = x.reshape(len(x), -1)
+
+    def duplicates() -> DuplicateResult:
+        keys = np.frombuffer(b"".join(_digest8(row.tobytes()) for row in flat), dtype=np.uint64)
+        exact_rows, exact_first = exact_duplicates(keys)
+        rows, matches, distance = near_duplicate_images(x)
+        keep = ~np.isin(rows, exact_rows)
+        near = RowMatches(rows[keep], matches[keep], distance[keep].astype(np.float64))
+        return DuplicateResult(
+            len(x), RowMatches(exact_rows, exact_first), {"image": near}, None, None
+        )
+
+    _add(report, "duplicates", _timed(report, "duplicates", note, duplicates), asset, path, policy)
+    issues = _timed(
+        report, "labels", note, lambda: find_label_issues(flat.astype(np.float32) / 255.0, y)
+    )
+    _add(report, "labels", issues, asset, path, policy)
+    found = _timed(report, "backdoor", note, lambda: detect_backdoor(x, y))
+    _add(report, "backdoor", found, asset, path, policy)
+
+
+def _digest8(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=8).digest()
+
+
+def _add(report: Report, name: str, result: Any, asset: Asset, path: Path, policy: Policy) -> None:
+    findings: list[Finding] = result.findings(asset, path, policy)
+    report.findings.extend(findings)
+    report.metrics[name] = result.to_dict()
