@@ -154,6 +154,38 @@ def summarise(name: str, m: dict[str, Any]) -> str:
             f"mean similarity to the class mean {m['mean_similarity']:.2f}, "
             f"{m['identifiable']} class(es) identifiable"
         )
+    return _data_summary(name, m)
+
+
+def _data_summary(name: str, m: dict[str, Any]) -> str:
+    """The numbers of `garrison data check`, one line per check."""
+    if name == "seconds":
+        return ", ".join(f"{k} {v:.1f} s" for k, v in m.items())
+    if name == "schema":
+        return (
+            f"{m['rows']:,} rows; missing columns {m['missing_columns'] or 'none'}, unexpected "
+            f"{m['unexpected_columns'] or 'none'}; {m['malformed_rows']} malformed row(s)"
+        )
+    if name == "drift":
+        return (
+            f"drifted columns {m['drifted'] or 'none'}; label distance "
+            f"{m['label_distance'] if m['label_distance'] is not None else '-'}; "
+            f"{m['outliers']['count']} outlier row(s)"
+        )
+    if name == "duplicates":
+        near = sum(v.get("count", 0) for v in m.get("near_duplicates", {}).values())
+        return f"{m.get('exact_duplicates', 0)} exact and {near} near duplicate row(s)"
+    if name == "pii":
+        if not m:
+            return "none found"
+        return "; ".join(f"{col}: {v['flagged_rows']} row(s) {v['kinds']}" for col, v in m.items())
+    if name == "labels":
+        return (
+            f"{m['label_issues']} likely mislabelled, {m['class_outliers']} class outlier(s) "
+            f"({m['model']})"
+        )
+    if name == "backdoor":
+        return f"{m['flagged']} sample(s) flagged ({m['rule']})"
     return str(m)[:300]
 
 

@@ -248,6 +248,10 @@ def compare(
     )
 
 
+def _mostly_distinct(counts: Counter[str], rows: int) -> bool:
+    return rows >= 20 and len(counts) > 0.5 * rows
+
+
 def _column_drift(ref: Profile, cur: Profile, name: str, policy: Policy) -> ColumnDrift:
     from scipy import stats
 
@@ -266,7 +270,8 @@ def _column_drift(ref: Profile, cur: Profile, name: str, policy: Policy) -> Colu
         note = f"median {np.median(a):.4g} -> {np.median(b):.4g}"
         return ColumnDrift(name, "ks", psi, d, pval, drifted, note)
     ref_counts, cur_counts = ref.categories.get(name), cur.categories.get(name)
-    if ref_counts is None or cur_counts is None:
+    if ref_counts is None or cur_counts is None or _mostly_distinct(ref_counts, ref.rows):
+        # identifiers and free text: every value is new, so category tests only measure that
         return ColumnDrift(name, "skipped", 0.0, 0.0, 1.0, False, "too many distinct values")
     keys = sorted(set(ref_counts) | set(cur_counts))
     p = np.array([ref_counts.get(k, 0) for k in keys], dtype=np.float64)
