@@ -139,6 +139,7 @@ def _check_table(
     texts = text_columns if text_columns is not None else _text_columns(source, columns, label)
     _duplicates(path, policy, report, note, asset, columns, texts, test_split)
     _pii(policy, report, note, asset, path, source, columns, label)
+    del columns  # the label checks build their own numeric matrix; free the decoded strings
     if label is not None:
         _labels(path, policy, report, note, asset, source, label)
 
@@ -164,17 +165,23 @@ def _columns(source: Any, names: list[str]) -> dict[str, np.ndarray]:
 def _text_columns(
     source: Any, columns: dict[str, np.ndarray], label: str | None
 ) -> tuple[str, ...]:
-    """String columns of free text: long on average, and mostly distinct."""
+    """String columns of free text: long on average, and mostly distinct over the whole
+    column (templated or categorical text repeats and is left to the exact checks)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = []
     for name, values in columns.items():
         if name == label or values.dtype != object or not len(values):
             continue
-        sample = values[: min(len(values), 2000)]
-        strings = [v for v in sample if isinstance(v, str)]
-        if not strings:
+        try:
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
             continue
-        mean_length = sum(len(s) for s in strings) / len(strings)
-        if mean_length >= TEXT_MIN_LENGTH and len(set(strings)) > 0.5 * len(strings):
+        lengths = pc.utf8_length(array)
+        mean_length = pc.mean(lengths).as_py() or 0
+        distinct = pc.count_distinct(array).as_py()
+        if mean_length >= TEXT_MIN_LENGTH and distinct > 0.5 * len(values):
             out.append(name)
     return tuple(out)
 

@@ -341,7 +341,14 @@ def near_duplicate_texts(
     """
     if not 0 < threshold <= 1:
         raise UsageError("the near-duplicate threshold must be in (0, 1]")
-    offsets, data = _string_layout(_normalised_text(texts))
+    # Identical texts are matched by dictionary encoding first, so templated columns with few
+    # distinct values cost one pass, not one huge LSH bucket per repeated value.
+    encoded = _normalised_text(texts).dictionary_encode()
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    unique = encoded.dictionary  # in order of first appearance
+    first_row = np.full(len(unique), len(codes), dtype=np.int64)
+    np.minimum.at(first_row, codes, np.arange(len(codes), dtype=np.int64))
+    offsets, data = _string_layout(unique)
     padded = _padded(data)
     signatures = _signatures(offsets, padded, num_perm, seed)
     later, earlier, estimate = _candidates(signatures, threshold)
@@ -349,7 +356,20 @@ def near_duplicate_texts(
     later, earlier = later[close], earlier[close]
     similarity = _exact_jaccard(offsets, padded, later, earlier, seed)
     keep = similarity >= threshold
-    return _earliest_match(later[keep], earlier[keep], similarity[keep])
+    u_later, u_earlier, u_sim = _earliest_match(later[keep], earlier[keep], similarity[keep])
+    rows = np.arange(len(codes), dtype=np.int64)
+    repeats = rows != first_row[codes]
+    empty = np.asarray(_utf8_lengths(unique), dtype=np.int64)[codes] == 0
+    repeats &= ~empty  # empty texts match nothing
+    all_later = np.concatenate([rows[repeats], first_row[u_later]])
+    all_earlier = np.concatenate([first_row[codes[repeats]], first_row[u_earlier]])
+    all_sim = np.concatenate([np.ones(int(repeats.sum())), u_sim])
+    return _earliest_match(all_later, all_earlier, all_sim)
+
+
+def _utf8_lengths(array: Any) -> Any:
+    _, pc = _pyarrow()
+    return pc.utf8_length(array).to_numpy(zero_copy_only=False)
 
 
 def near_duplicate_signatures(
