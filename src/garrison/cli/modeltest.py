@@ -59,6 +59,7 @@ EndpointOpt = Annotated[
     typer.Option(help="Attack a black box over HTTP instead of a file (labels or scores only)."),
 ]
 ProtocolOpt = Annotated[str, typer.Option(help="Endpoint protocol: json or kserve-v2.")]
+EndpointModelOpt = Annotated[str, typer.Option(help="Model name in a KServe V2 URL.")]
 LabelOpt = Annotated[str | None, typer.Option(help="Label column of a CSV.")]
 PickleOpt = Annotated[
     bool,
@@ -77,7 +78,7 @@ DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")]
 def _target(
     model: Path | None,
     endpoint: str | None,
-    protocol: str,
+    protocol: str | tuple[str, str],
     data: EvalData,
     arch: str | None,
     allow_pickle: bool,
@@ -93,7 +94,8 @@ def _target(
             raise UsageError("give a MODEL file or --endpoint, not both")
         from garrison.robustness.remote import HttpEndpoint, endpoint_classifier
 
-        return endpoint_classifier(HttpEndpoint(endpoint, protocol), data.n_classes)
+        kind, name = protocol if isinstance(protocol, tuple) else (protocol, "model")
+        return endpoint_classifier(HttpEndpoint(endpoint, kind, name), data.n_classes)
     if model is None:
         raise UsageError("give a MODEL file, or --endpoint URL")
     n_features = int(__import__("numpy").prod(data.x.shape[1:]))
@@ -220,6 +222,7 @@ def evasion_command(
     arch: ArchOpt = None,
     endpoint: EndpointOpt = None,
     protocol: ProtocolOpt = "json",
+    endpoint_model: EndpointModelOpt = "model",
     allow_pickle: PickleOpt = False,
     epsilon: Annotated[
         float | None, typer.Option(help="Attack budget (default: the policy's).")
@@ -245,7 +248,9 @@ def evasion_command(
         )
     started = time.perf_counter()
     eval_data = _load(data, label)
-    target = _target(model, endpoint, protocol, eval_data, arch, allow_pickle, policy, report)
+    target = _target(
+        model, endpoint, (protocol, endpoint_model), eval_data, arch, allow_pickle, policy, report
+    )
     if target is not None:
         eps = policy.robustness.epsilon
         curve = sorted({round(f * eps, 6) for f in (0, 0.25, 0.5, 1, 2, 3)})
@@ -281,6 +286,7 @@ def privacy_command(
     arch: ArchOpt = None,
     endpoint: EndpointOpt = None,
     protocol: ProtocolOpt = "json",
+    endpoint_model: EndpointModelOpt = "model",
     allow_pickle: PickleOpt = False,
     policy_file: PolicyOpt = None,
     fmt: FormatOpt = ReportFormat.console,
@@ -299,7 +305,9 @@ def privacy_command(
     policy, report = _start("test privacy", str(model or endpoint), policy_file)
     started = time.perf_counter()
     inside, outside = _load(members, label), _load(non_members, label)
-    target = _target(model, endpoint, protocol, inside, arch, allow_pickle, policy, report)
+    target = _target(
+        model, endpoint, (protocol, endpoint_model), inside, arch, allow_pickle, policy, report
+    )
     if target is not None:
         shadow = _load(shadow_data, label) if shadow_data else None
         factory = _shadow_factory(arch, inside, shadow_epochs) if shadow is not None else None
@@ -353,6 +361,7 @@ def extraction_command(
     arch: ArchOpt = None,
     endpoint: EndpointOpt = None,
     protocol: ProtocolOpt = "json",
+    endpoint_model: EndpointModelOpt = "model",
     allow_pickle: PickleOpt = False,
     policy_file: PolicyOpt = None,
     fmt: FormatOpt = ReportFormat.console,
@@ -379,7 +388,9 @@ def extraction_command(
         pool_data, test_data = test_data.split(0.5)
     else:
         pool_data = _load(pool, label)
-    target = _target(model, endpoint, protocol, test_data, arch, allow_pickle, policy, report)
+    target = _target(
+        model, endpoint, (protocol, endpoint_model), test_data, arch, allow_pickle, policy, report
+    )
     if target is not None:
         result = extraction_curve(target, pool_data, test_data, budgets=budget_list)
         report.findings.extend(result.findings(policy, _asset(model, endpoint)))

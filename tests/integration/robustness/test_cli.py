@@ -141,7 +141,16 @@ class _Predict(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        answer = json.dumps({"predictions": self.model.predict_proba(body["instances"]).tolist()})
+        if self.path == "/v2/models/wine/infer":  # KServe V2: flat data plus a shape
+            request = body["inputs"][0]
+            x = np.asarray(request["data"], np.float32).reshape(request["shape"])
+            probs = self.model.predict_proba(x)
+            out = {"name": "probabilities", "shape": list(probs.shape), "datatype": "FP32"}
+            answer = json.dumps({"outputs": [{**out, "data": probs.reshape(-1).tolist()}]})
+        else:
+            answer = json.dumps(
+                {"predictions": self.model.predict_proba(body["instances"]).tolist()}
+            )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
@@ -179,6 +188,25 @@ def test_extraction_of_a_black_box_endpoint(endpoint: str) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["metrics"]["extraction"]["points"][-1]["fidelity"] > 0.7
+    base = endpoint.rsplit("/", 1)[0]
+    kserve = garrison(
+        "test",
+        "extraction",
+        "--endpoint",
+        base,
+        "--protocol",
+        "kserve-v2",
+        "--endpoint-model",
+        "wine",
+        "--data",
+        "sklearn:wine",
+        "--budgets",
+        "20,60",
+        "-f",
+        "json",
+    )
+    assert kserve.exit_code == 0, kserve.output
+    assert json.loads(kserve.stdout)["metrics"]["extraction"]["points"][-1]["fidelity"] > 0.7
     down = garrison(
         "test", "extraction", "--endpoint", "http://127.0.0.1:9/x", "--data", "sklearn:wine"
     )
