@@ -92,7 +92,7 @@ def markdown(r: dict[str, Any]) -> str:
         _row("BadNets patch on 5% of digits", bad["garrison"]["all_checks"], bad["datalab"]["any"]),
     ]
     for name, flips in r["poisoning"]["flips"].items():
-        g, d = flips["garrison"], flips["datalab"]
+        g, d = flips["garrison"], flips["datalab_label"]
         lines.append(
             f"| 10% labels flipped, {name} | {g['recall']:.3f} (precision {g['precision']:.3f}) | "
             f"| {d['recall']:.3f} (precision {d['precision']:.3f}) | |"
@@ -121,11 +121,15 @@ def _row(label: str, ours: dict[str, Any], theirs: dict[str, Any]) -> str:
 
 def _machine() -> dict[str, Any]:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from importlib.metadata import PackageNotFoundError, version
+
     versions = {}
-    for name in ("cleanlab", "pyarrow", "sklearn"):
+    # Metadata only: importing cleanlab here, before Datalab's extra is on the path, would
+    # leave Datalab unavailable for the rest of the run.
+    for name in ("cleanlab", "pyarrow", "scikit-learn"):
         try:
-            versions[name] = __import__(name).__version__
-        except ImportError:
+            versions[name] = version(name)
+        except PackageNotFoundError:
             continue
     summary = (
         f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python "

@@ -23,7 +23,7 @@ from garrison.findings import Finding, Location
 from garrison.policy import ColumnSchema, Policy
 from garrison.report.model import Report
 
-CACHE_BYTES = 3 << 30  # decoded batches kept for replay; beyond this, passes re-read the file
+CACHE_BYTES = 1 << 30  # decoded batches kept for replay; beyond this, passes re-read the file
 BACKDOOR_ROWS = 200_000  # feature-space backdoor signals fit a model; cap the rows they see
 TEXT_MIN_LENGTH = 20  # mean characters for a string column to count as free text
 
@@ -135,7 +135,10 @@ def _check_table(
     shifted = _timed(report, "drift", note, lambda: drift.compare(profile, source, label, policy))
     _add(report, "drift", shifted, asset, path, policy)
 
-    columns = _timed(report, "columns", note, lambda: _columns(source, names))
+    # Duplicate checks need whole columns in memory: bounded by sample_rows. PII streams.
+    columns = _timed(
+        report, "columns", note, lambda: _columns(source, names, policy.data.sample_rows)
+    )
     texts = text_columns if text_columns is not None else _text_columns(source, columns, label)
     _duplicates(path, policy, report, note, asset, columns, texts, test_split)
     _pii(policy, report, note, asset, path, source, columns, label)
@@ -156,10 +159,10 @@ def _schema(policy: Policy, schema_file: Path | None, ref: Any) -> dict[str, Col
     return {}
 
 
-def _columns(source: Any, names: list[str]) -> dict[str, np.ndarray]:
+def _columns(source: Any, names: list[str], max_rows: int) -> dict[str, np.ndarray]:
     from garrison.data.read import read_columns
 
-    return read_columns(source, names)
+    return read_columns(source, names, max_rows)
 
 
 def _text_columns(
@@ -229,20 +232,47 @@ def _pii(
     columns: dict[str, np.ndarray],
     label: str | None,
 ) -> None:
+    """Every row of every string column, batch by batch, so any file size is covered."""
+    from dataclasses import replace
+
     from garrison.data.pii_check import check_pii
+    from garrison.data.read import column_values
 
     note("pii")
     started = time.perf_counter()
+    strings = [n for n, v in columns.items() if n != label and v.dtype == object]
+    merged: dict[str, Any] = {}
+    for start, batch in source.batches():
+        for name in strings:
+            found = check_pii(name, column_values(batch.column(name)), policy)
+            if not len(found.rows):
+                continue
+            shifted = replace(
+                found,
+                rows=found.rows + start,
+                examples=tuple(replace(e, row=e.row + start) for e in found.examples),
+            )
+            merged[name] = _merge_pii(merged.get(name), shifted)
     results = {}
-    for name, values in columns.items():
-        if name == label or values.dtype != object:
-            continue
-        found = check_pii(name, values, policy)
-        if len(found.rows):
-            results[name] = found.to_dict()
-            report.findings.extend(found.findings(asset, path, policy))
+    for name, found in merged.items():
+        results[name] = found.to_dict()
+        report.findings.extend(found.findings(asset, path, policy))
     report.metrics["pii"] = results
     report.metrics.setdefault("seconds", {})["pii"] = round(time.perf_counter() - started, 3)
+
+
+def _merge_pii(before: Any, found: Any) -> Any:
+    from dataclasses import replace
+
+    if before is None:
+        return found
+    return replace(
+        before,
+        n_rows=before.n_rows + found.n_rows,
+        rows=np.concatenate([before.rows, found.rows]),
+        kinds=np.concatenate([before.kinds, found.kinds]),
+        examples=before.examples + found.examples,
+    )
 
 
 def _labels(
