@@ -159,6 +159,10 @@ def summarise(name: str, m: dict[str, Any]) -> str:
     return _data_summary(name, m)
 
 
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def _data_summary(name: str, m: dict[str, Any]) -> str:
     """The numbers of `garrison data check`, one line per check."""
     if name == "seconds":
@@ -171,7 +175,7 @@ def _data_summary(name: str, m: dict[str, Any]) -> str:
     if name == "drift":
         return (
             f"drifted columns {m['drifted'] or 'none'}; label distance "
-            f"{m['label_distance'] if m['label_distance'] is not None else '-'}; "
+            f"{_num(m['label_distance'])}; "
             f"{m['outliers']['count']} outlier row(s)"
         )
     if name == "duplicates":
