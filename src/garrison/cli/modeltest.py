@@ -195,6 +195,18 @@ def _data_summary(name: str, m: dict[str, Any]) -> str:
     return str(m)[:300]
 
 
+def _add_result(
+    report: Report, policy: Policy, name: str, result: Any, asset: Any, chart: tuple[bytes, str]
+) -> None:
+    """One analysis into the report: its findings, its numbers, its chart (PNG, caption)."""
+    from garrison.report.model import Artifact
+
+    report.findings.extend(result.findings(policy, asset))
+    report.metrics[name] = result.to_dict()
+    png, caption = chart
+    report.artifacts.append(Artifact(f"{name}.png", "image/png", png, caption))
+
+
 def _start(command: str, target: str, policy_file: Path | None) -> tuple[Policy, Report]:
     from garrison.policy import load_policy
     from garrison.report.model import Report
@@ -242,7 +254,6 @@ def evasion_command(
     """Evasion: accuracy under attack against epsilon (a robustness curve)."""
     import time
 
-    from garrison.report.model import Artifact
     from garrison.robustness.evasion import curve_png, evaluate_evasion
 
     policy, report = _start("test evasion", str(model or endpoint), policy_file)
@@ -261,13 +272,8 @@ def evasion_command(
         result = evaluate_evasion(
             target, eval_data, curve, norm=norm, attack=attack, max_samples=samples
         )
-        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
-        report.metrics["evasion"] = result.to_dict()
-        report.artifacts.append(
-            Artifact(
-                "robustness-curve.png", "image/png", curve_png(result), "accuracy against epsilon"
-            )
-        )
+        chart = (curve_png(result), "accuracy against epsilon")
+        _add_result(report, policy, "evasion", result, _asset(model, endpoint), chart)
     report.duration_s = time.perf_counter() - started
     finish_report(report, fmt, output)
 
@@ -301,7 +307,6 @@ def privacy_command(
     import time
 
     from garrison.errors import UsageError
-    from garrison.report.model import Artifact
     from garrison.robustness.privacy import membership_inference, roc_png
 
     if not members or not non_members:
@@ -318,11 +323,8 @@ def privacy_command(
         result = membership_inference(
             target, inside, outside, shadow_data=shadow, shadow_factory=factory
         )
-        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
-        report.metrics["privacy"] = result.to_dict()
-        report.artifacts.append(
-            Artifact("membership-roc.png", "image/png", roc_png(result), "membership-inference ROC")
-        )
+        chart = (roc_png(result), "membership-inference ROC")
+        _add_result(report, policy, "privacy", result, _asset(model, endpoint), chart)
     report.duration_s = time.perf_counter() - started
     finish_report(report, fmt, output)
 
@@ -376,7 +378,6 @@ def extraction_command(
     import time
 
     from garrison.errors import UsageError
-    from garrison.report.model import Artifact
     from garrison.robustness.extraction import curve_png, extraction_curve
 
     try:
@@ -397,13 +398,8 @@ def extraction_command(
     )
     if target is not None:
         result = extraction_curve(target, pool_data, test_data, budgets=budget_list)
-        report.findings.extend(result.findings(policy, _asset(model, endpoint)))
-        report.metrics["extraction"] = result.to_dict()
-        report.artifacts.append(
-            Artifact(
-                "extraction-curve.png", "image/png", curve_png(result), "fidelity against queries"
-            )
-        )
+        chart = (curve_png(result), "fidelity against queries")
+        _add_result(report, policy, "extraction", result, _asset(model, endpoint), chart)
     report.duration_s = time.perf_counter() - started
     finish_report(report, fmt, output)
 
@@ -424,7 +420,6 @@ def inversion_command(
     """Inversion: reconstruct a representative input of each class from the model."""
     import time
 
-    from garrison.report.model import Artifact
     from garrison.robustness.inversion import grid_png, invert_classes
 
     policy, report = _start("test inversion", str(model), policy_file)
@@ -438,15 +433,7 @@ def inversion_command(
         if not isinstance(target, TorchClassifier):
             raise UsageError("inversion needs a differentiable PyTorch model (weights with --arch)")
         result = invert_classes(target, eval_data, steps=steps)
-        report.findings.extend(result.findings(policy, _asset(model, None)))
-        report.metrics["inversion"] = result.to_dict()
-        report.artifacts.append(
-            Artifact(
-                "inversion.png",
-                "image/png",
-                grid_png(result),
-                "reconstructions next to class means",
-            )
-        )
+        chart = (grid_png(result), "reconstructions next to class means")
+        _add_result(report, policy, "inversion", result, _asset(model, None), chart)
     report.duration_s = time.perf_counter() - started
     finish_report(report, fmt, output)

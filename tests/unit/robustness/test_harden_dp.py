@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,14 +16,6 @@ from garrison.robustness.data import EvalData, load_bundled  # noqa: E402
 from garrison.robustness.harden_dp import DPResult, default_delta, dp_training  # noqa: E402
 from garrison.robustness.models import small_cnn  # noqa: E402
 from garrison.robustness.target import TorchClassifier, accuracy  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

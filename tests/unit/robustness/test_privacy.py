@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,6 @@ from garrison.robustness.target import FunctionClassifier, TorchClassifier  # no
 
 N_FEATURES, N_CLASSES = 40, 5
 ASSET = Asset.from_path(Path("model.pt"), kind="file")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    # Tiny models: extra threads only contend with other work on a 2-core runner.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""LLM applications: input/output guards and the red-team harness."""

@@ -1,0 +1,1 @@
+"""Tests of the red-team harness."""
