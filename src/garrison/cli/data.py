@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +14,7 @@ from garrison.cli.errors import EXIT_FINDINGS, handle_errors
 from garrison.cli.modeltest import FormatOpt, OutputOpt, PolicyOpt, ReportFormat
 
 if TYPE_CHECKING:
+    from garrison.policy import Policy
     from garrison.store import Store
 
 data_app = typer.Typer(
@@ -55,6 +56,19 @@ def check_command(
         list[str] | None,
         typer.Option(help="Free-text column for near-duplicates (default: detected)."),
     ] = None,
+    pred_probs: Annotated[
+        Path | None,
+        typer.Option(help="Your model's out-of-fold probabilities (.npy or .csv, rows x classes)."),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your model, for the backdoor check's features (scanned before loading)."
+        ),
+    ] = None,
+    arch: Annotated[
+        str | None, typer.Option(help="Architecture of --model weights (as in garrison test).")
+    ] = None,
     fmt: FormatOpt = ReportFormat.console,
     output: OutputOpt = None,
     fail_on: Annotated[
@@ -78,11 +92,49 @@ def check_command(
     if fail_on is not None:
         policy = policy.model_copy(update={"fail_on": Severity.parse(fail_on)})
     texts = tuple(text_column) if text_column else None
+    probs = _load_probs(pred_probs) if pred_probs is not None else None
+    loader = _model_loader(model, arch, policy) if model is not None else None
     with _stages(progress and sys.stderr.isatty()) as stage:
-        report = check_dataset(path, policy, label, reference, schema, test_split, texts, stage)
+        report = check_dataset(
+            path, policy, label, reference, schema, test_split, texts, stage, probs, loader
+        )
     if record:
         _record(path, report, db or policy.store_url)
     finish_report(report, fmt, output)
+
+
+def _load_probs(path: Path) -> Any:
+    import numpy as np
+
+    from garrison.errors import UsageError
+
+    try:
+        if path.suffix == ".npy":
+            probs = np.load(path, allow_pickle=False)
+        else:
+            probs = np.loadtxt(path, delimiter=",", ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read --pred-probs {path}: {exc}") from None
+    return np.asarray(probs, dtype=np.float64)
+
+
+def _model_loader(path: Path, arch: str | None, policy: Policy) -> Callable[[int, int], Any]:
+    """Load the user's model once the classes and features are known: scanned first, then
+    weights only, as `garrison test` does."""
+
+    def load(n_classes: int, n_features: int) -> Any:
+        from garrison.errors import UsageError
+        from garrison.robustness.load import load_target
+        from garrison.robustness.target import SklearnClassifier, TorchClassifier
+
+        target = load_target(path, n_classes, policy, arch, n_features)
+        if isinstance(target, TorchClassifier):
+            return target.module
+        if isinstance(target, SklearnClassifier):
+            return target.estimator
+        raise UsageError(f"{path}: the backdoor check needs a PyTorch or scikit-learn model")
+
+    return load
 
 
 @contextmanager

@@ -28,6 +28,7 @@ BACKDOOR_ROWS = 200_000  # feature-space backdoor signals fit a model; cap the r
 TEXT_MIN_LENGTH = 20  # mean characters for a string column to count as free text
 
 Stage = Callable[[str], None]
+ModelLoader = Callable[[int, int], Any]
 
 
 @dataclass
@@ -81,19 +82,35 @@ def check_dataset(
     test_split: Path | None = None,
     text_columns: tuple[str, ...] | None = None,
     stage: Stage | None = None,
+    pred_probs: np.ndarray | None = None,
+    model: ModelLoader | None = None,
 ) -> Report:
-    """Run the data checks on a table (CSV, Parquet, JSON lines) or an image folder."""
+    """Run the data checks on a table (CSV, Parquet, JSON lines) or an image folder.
+
+    `pred_probs` (rows x classes, classes in sorted label order) replaces Garrison's own
+    out-of-fold models in the label check; `model(n_classes, n_features)` returns the user's
+    PyTorch module or scikit-learn estimator whose hidden features the backdoor check uses."""
     policy = policy or Policy()
     report = Report(command="data check", targets=[str(path)], fail_on=policy.fail_on)
     started = time.perf_counter()
     note = stage or (lambda _: None)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
+    extras = (pred_probs, model)
     if path.is_dir():
-        _check_images(path, policy, report, note)
+        _check_images(path, policy, report, note, extras)
     else:
         _check_table(
-            path, policy, label, reference, schema_file, test_split, text_columns, report, note
+            path,
+            policy,
+            label,
+            reference,
+            schema_file,
+            test_split,
+            text_columns,
+            report,
+            note,
+            extras,
         )
     report.duration_s = time.perf_counter() - started
     return report
@@ -117,6 +134,7 @@ def _check_table(
     text_columns: tuple[str, ...] | None,
     report: Report,
     note: Stage,
+    extras: tuple[np.ndarray | None, ModelLoader | None] = (None, None),
 ) -> None:
     from garrison.data import drift, schema
     from garrison.data.read import open_table
@@ -144,7 +162,7 @@ def _check_table(
     _pii(policy, report, note, asset, path, source, columns, label)
     del columns  # the label checks build their own numeric matrix; free the decoded strings
     if label is not None:
-        _labels(path, policy, report, note, asset, source, label)
+        _labels(path, policy, report, note, asset, source, label, extras)
 
 
 def _schema(policy: Policy, schema_file: Path | None, ref: Any) -> dict[str, ColumnSchema]:
@@ -276,7 +294,14 @@ def _merge_pii(before: Any, found: Any) -> Any:
 
 
 def _labels(
-    path: Path, policy: Policy, report: Report, note: Stage, asset: Asset, source: Any, label: str
+    path: Path,
+    policy: Policy,
+    report: Report,
+    note: Stage,
+    asset: Asset,
+    source: Any,
+    label: str,
+    extras: tuple[np.ndarray | None, ModelLoader | None],
 ) -> None:
     from garrison.data.backdoor import detect_backdoor
     from garrison.data.labels import find_label_issues
@@ -289,19 +314,41 @@ def _labels(
         lambda: numeric_matrix(source, label, max_rows=policy.data.sample_rows),
     )
     assert matrix.labels is not None
-    issues = _timed(report, "labels", note, lambda: find_label_issues(matrix.x, matrix.labels))
+    labels = matrix.labels
+    probs, loader = extras
+    issues = _timed(
+        report, "labels", note, lambda: find_label_issues(matrix.x, labels, _probs(probs, labels))
+    )
     _add(report, "labels", issues, asset, path, policy)
-    rows = min(len(matrix.labels), BACKDOOR_ROWS)
+    rows = min(len(labels), BACKDOOR_ROWS)
+    user_model = loader(int(labels.max()) + 1, matrix.x.shape[1]) if loader else None
     found = _timed(
         report,
         "backdoor",
         note,
-        lambda: detect_backdoor(matrix.x[:rows], matrix.labels[:rows]),
+        lambda: detect_backdoor(matrix.x[:rows], labels[:rows], model=user_model),
     )
     _add(report, "backdoor", found, asset, path, policy)
 
 
-def _check_images(path: Path, policy: Policy, report: Report, note: Stage) -> None:
+def _probs(probs: np.ndarray | None, labels: np.ndarray) -> np.ndarray | None:
+    if probs is None:
+        return None
+    if probs.ndim != 2 or len(probs) != len(labels):
+        raise UsageError(
+            f"--pred-probs has shape {probs.shape}; expected ({len(labels)}, classes): one row "
+            "per analysed row, classes in sorted label order"
+        )
+    return probs
+
+
+def _check_images(
+    path: Path,
+    policy: Policy,
+    report: Report,
+    note: Stage,
+    extras: tuple[np.ndarray | None, ModelLoader | None] = (None, None),
+) -> None:
     from garrison.data.backdoor import detect_backdoor
     from garrison.data.duplicates import (
         DuplicateResult,
@@ -340,11 +387,16 @@ def _check_images(path: Path, policy: Policy, report: Report, note: Stage) -> No
         )
 
     _add(report, "duplicates", _timed(report, "duplicates", note, duplicates), asset, path, policy)
+    probs, loader = extras
     issues = _timed(
-        report, "labels", note, lambda: find_label_issues(flat.astype(np.float32) / 255.0, y)
+        report,
+        "labels",
+        note,
+        lambda: find_label_issues(flat.astype(np.float32) / 255.0, y, _probs(probs, y)),
     )
     _add(report, "labels", issues, asset, path, policy)
-    found = _timed(report, "backdoor", note, lambda: detect_backdoor(x, y))
+    user_model = loader(int(y.max()) + 1, flat.shape[1]) if loader else None
+    found = _timed(report, "backdoor", note, lambda: detect_backdoor(x, y, model=user_model))
     _add(report, "backdoor", found, asset, path, policy)
 
 

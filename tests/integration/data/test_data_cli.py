@@ -171,3 +171,47 @@ def test_check_record_writes_the_verdict(
         store.close()
     assert record.action == "data.check"
     assert json.loads(record.details)["sha256"]
+
+
+def test_user_predictions_and_user_model_are_used(
+    tables: tuple[Path, Path, set[int]], tmp_path: Path
+) -> None:
+    import pandas as pd
+    import torch
+
+    from garrison.robustness.harden_adversarial import save_safetensors
+    from garrison.robustness.models import mlp
+
+    path, reference, flipped = tables
+    frame = pd.read_csv(reference)
+    truth = frame["target"].to_numpy()
+    probs = np.full((len(truth) + 1, 3), 0.02)  # one more row: the duplicate
+    probs[np.arange(len(truth)), truth] = 0.96
+    probs[-1] = probs[10]
+    np.save(tmp_path / "probs.npy", probs)
+    torch.manual_seed(0)
+    save_safetensors(mlp(14, 3), tmp_path / "mlp.safetensors")  # 13 features + note frequency
+    result = garrison(
+        "data",
+        "check",
+        path,
+        "--label",
+        "target",
+        "--pred-probs",
+        tmp_path / "probs.npy",
+        "--model",
+        tmp_path / "mlp.safetensors",
+        "--arch",
+        "garrison:mlp",
+        "-f",
+        "json",
+        "--no-progress",
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert set(report["metrics"]["labels"]["issue_rows"]) >= flipped
+    assert report["metrics"]["backdoor"]["features_from"] == "Sequential"  # the user's module
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, probs[:5])
+    bad = garrison("data", "check", path, "--label", "target", "--pred-probs", wrong)
+    assert bad.exit_code == 2 and "--pred-probs has shape" in bad.output

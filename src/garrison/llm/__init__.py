@@ -1,1 +1,0 @@
-"""LLM applications: input/output guards and the red-team harness."""
