@@ -14,6 +14,8 @@ CATALOG_MODULES: tuple[str, ...] = (
     "garrison.supplychain.provenance.rules",
     "garrison.robustness.rules",
     "garrison.data.rules",
+    "garrison.llm.rules",
+    "garrison.llm.redteam.rules",
 )
 
 

@@ -17,7 +17,7 @@ pytest.importorskip("atheris")
 
 def test_there_is_a_target_per_untrusted_parser() -> None:
     names = {t.stem for t in TARGETS}
-    for parser in ("pickle", "zip", "npy", "safetensors", "gguf", "bundle"):
+    for parser in ("pickle", "zip", "npy", "safetensors", "gguf", "bundle", "guard"):
         assert f"fuzz_{parser}" in names
 
 

@@ -14,6 +14,7 @@ from garrison.cli.harden import harden_app
 from garrison.cli.models import models_app
 from garrison.cli.modeltest import test_app
 from garrison.cli.provenance import keygen_command, sign_command, verify_command
+from garrison.cli.redteam import redteam_command
 from garrison.cli.rules import rules_command
 from garrison.cli.scan import scan_command
 
@@ -35,6 +36,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(test_app, name="test")
 app.add_typer(harden_app, name="harden")
 app.add_typer(data_app, name="data")
+app.command("redteam")(redteam_command)
 app.add_typer(audit_app, name="audit")
 
 

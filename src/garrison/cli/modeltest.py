@@ -192,6 +192,12 @@ def _data_summary(name: str, m: dict[str, Any]) -> str:
         )
     if name == "backdoor":
         return f"{m['flagged']} sample(s) flagged ({m['rule']})"
+    if name == "redteam":
+        rates = ", ".join(
+            f"{family} {v['successes']}/{v['answered']}" for family, v in m["families"].items()
+        )
+        errors = f"; errors {m['errors']}" if m.get("errors") else ""
+        return f"successful attacks by family: {rates}{errors}"
     return str(m)[:300]
 
 

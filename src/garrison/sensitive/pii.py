@@ -27,6 +27,7 @@ Recognised kinds and the rule that keeps each one from flagging ordinary numbers
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -291,16 +292,22 @@ def run_recognisers(
     text: str, recognisers: Iterable[tuple[str, re.Pattern[str], Validator]]
 ) -> list[Match]:
     """Validated, non-overlapping matches of `recognisers`, earlier recognisers winning."""
-    found: list[Match] = []
+    found: list[Match] = []  # kept sorted by start, never overlapping
+    starts: list[int] = []
     for kind, pattern, valid in recognisers:
         for m in pattern.finditer(text):
             if not valid(m):
                 continue
             # Patterns that need a keyword for context mark the sensitive part as "value".
             start, end = m.span("value") if "value" in pattern.groupindex else m.span()
-            if not any(start < f.end and f.start < end for f in found):
-                found.append(Match(kind, start, end, text[start:end]))
-    found.sort(key=lambda f: f.start)
+            # Intervals in `found` are disjoint, so only the neighbours can overlap.
+            at = bisect.bisect_left(starts, start)
+            if at > 0 and found[at - 1].end > start:
+                continue
+            if at < len(found) and found[at].start < end:
+                continue
+            found.insert(at, Match(kind, start, end, text[start:end]))
+            starts.insert(at, start)
     return found
 
 
