@@ -10,6 +10,7 @@ from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
 from garrison.cli.data import data_app
+from garrison.cli.guard import guard_command
 from garrison.cli.harden import harden_app
 from garrison.cli.models import models_app
 from garrison.cli.modeltest import test_app
@@ -37,6 +38,7 @@ app.add_typer(test_app, name="test")
 app.add_typer(harden_app, name="harden")
 app.add_typer(data_app, name="data")
 app.command("redteam")(redteam_command)
+app.command("guard")(guard_command)
 app.add_typer(audit_app, name="audit")
 
 

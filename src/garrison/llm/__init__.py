@@ -7,6 +7,7 @@ Two lines wrap a model call::
 """
 
 from garrison.llm.guard import Blocked, Guard
+from garrison.llm.injection import InjectionScanner
 from garrison.llm.leakage import LeakageGuard, make_canary, overlap_ratio, plant_canary
 from garrison.llm.limits import LengthLimit, count_tokens, truncate_tokens
 from garrison.llm.links import LinkGuard, find_urls, host_allowed
@@ -19,6 +20,7 @@ __all__ = [
     "Blocked",
     "Guard",
     "GuardContext",
+    "InjectionScanner",
     "LeakageGuard",
     "LengthLimit",
     "LinkGuard",
