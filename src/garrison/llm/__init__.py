@@ -6,38 +6,44 @@ Two lines wrap a model call::
     answer = guard.wrap(call_model)(user_text)
 """
 
-from garrison.llm.guard import Blocked, Guard
-from garrison.llm.injection import InjectionScanner
-from garrison.llm.leakage import LeakageGuard, make_canary, overlap_ratio, plant_canary
-from garrison.llm.limits import LengthLimit, count_tokens, truncate_tokens
-from garrison.llm.links import LinkGuard, find_urls, host_allowed
-from garrison.llm.scanner import GuardContext, Pipeline, Scanner, ScanResult, Verdict
-from garrison.llm.sensitive_guard import SensitiveGuard, Vault
-from garrison.llm.smuggling import SmugglingGuard, find_payloads
-from garrison.llm.structured import StructuredOutputGuard
+from __future__ import annotations
 
-__all__ = [
-    "Blocked",
-    "Guard",
-    "GuardContext",
-    "InjectionScanner",
-    "LeakageGuard",
-    "LengthLimit",
-    "LinkGuard",
-    "Pipeline",
-    "ScanResult",
-    "Scanner",
-    "SensitiveGuard",
-    "SmugglingGuard",
-    "StructuredOutputGuard",
-    "Vault",
-    "Verdict",
-    "count_tokens",
-    "find_payloads",
-    "find_urls",
-    "host_allowed",
-    "make_canary",
-    "overlap_ratio",
-    "plant_canary",
-    "truncate_tokens",
-]
+import importlib
+from typing import Any
+
+# Re-exports are resolved on first use, so importing a submodule (the rule catalog, the red
+# team) does not pull in every guard and numpy.
+_EXPORTS = {
+    "Blocked": "garrison.llm.guard",
+    "Guard": "garrison.llm.guard",
+    "GuardContext": "garrison.llm.scanner",
+    "InjectionScanner": "garrison.llm.injection",
+    "LeakageGuard": "garrison.llm.leakage",
+    "LengthLimit": "garrison.llm.limits",
+    "LinkGuard": "garrison.llm.links",
+    "Pipeline": "garrison.llm.scanner",
+    "ScanResult": "garrison.llm.scanner",
+    "Scanner": "garrison.llm.scanner",
+    "SensitiveGuard": "garrison.llm.sensitive_guard",
+    "SmugglingGuard": "garrison.llm.smuggling",
+    "StructuredOutputGuard": "garrison.llm.structured",
+    "Vault": "garrison.llm.sensitive_guard",
+    "Verdict": "garrison.llm.scanner",
+    "count_tokens": "garrison.llm.limits",
+    "find_payloads": "garrison.llm.smuggling",
+    "find_urls": "garrison.llm.links",
+    "host_allowed": "garrison.llm.links",
+    "make_canary": "garrison.llm.leakage",
+    "overlap_ratio": "garrison.llm.leakage",
+    "plant_canary": "garrison.llm.leakage",
+    "truncate_tokens": "garrison.llm.limits",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'garrison.llm' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
