@@ -239,7 +239,29 @@ def _batches(path: Path, fmt: str) -> Iterator[pa.RecordBatch]:
             yield from _csv_batches(path, "\t" if fmt == "tsv" else ",")
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot read {path}: {reason}") from None
+        line = _bad_csv_line(path, "\t" if fmt == "tsv" else ",") if fmt in ("csv", "tsv") else None
+        where = f"{path}:{line}" if line else str(path)
+        raise UsageError(f"cannot read {where}: {reason}") from None
+
+
+def _bad_csv_line(path: Path, delimiter: str) -> int | None:
+    """The first physical line whose record does not parse or has the wrong field count.
+    Only runs after pyarrow has refused the file, to name the line in the error."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8", errors="strict") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            try:
+                header = next(reader, None)
+                for row in reader:
+                    if header is not None and len(row) != len(header):
+                        return reader.line_num
+            except csv.Error:
+                return reader.line_num + 1
+    except (UnicodeDecodeError, OSError):
+        return None
+    return None
 
 
 def _csv_batches(path: Path, delimiter: str) -> Iterator[pa.RecordBatch]:

@@ -210,3 +210,13 @@ def test_jsonl_with_nested_values(tmp_path: Path) -> None:
     diff = diff_datasets(old, new, key="id")
     assert fingerprint_dataset(old).format == "jsonl"
     assert diff.changed.tolist() == [[0, 0]] and diff.unchanged == 1
+
+
+def test_a_malformed_csv_is_refused_naming_its_line(tmp_path: Path) -> None:
+    from garrison.data.fingerprint import fingerprint_dataset
+    from garrison.errors import UsageError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,4\n5\n6,7\n")
+    with pytest.raises(UsageError, match=r"bad\.csv:4: "):
+        fingerprint_dataset(bad)
