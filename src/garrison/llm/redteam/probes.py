@@ -14,6 +14,7 @@ import codecs
 import hashlib
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -88,7 +89,7 @@ class Hit:
     evidence: str
 
 
-class Probe:
+class Probe(ABC):
     """Base class. Subclasses set the class attributes and implement `variants`."""
 
     id: ClassVar[str]
@@ -111,13 +112,15 @@ class Probe:
             for name, messages, tools, expect in self.variants(context)
         ]
 
+    @abstractmethod
     def variants(
         self, context: ProbeContext
     ) -> Iterable[tuple[str, list[Message], list[dict[str, Any]], dict[str, Any]]]:
-        raise NotImplementedError
+        """(variant name, messages, tools offered, what the detector expects) per attempt."""
 
+    @abstractmethod
     def detect(self, request: ChatRequest, response: ChatResponse) -> Hit | None:
-        raise NotImplementedError
+        """The evidence that the attack worked, or None."""
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
