@@ -127,6 +127,23 @@ def test_internal_error_exits_3_with_debug_pointer(
     assert "--debug" in result.output
 
 
+@pytest.mark.parametrize(("module", "extra"), [("torch", "robustness"), ("httpx", "llm")])
+def test_a_missing_optional_module_names_its_extra(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, module: str, extra: str
+) -> None:
+    import garrison.supplychain as supplychain
+    from garrison.cli.main import app
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise ModuleNotFoundError(f"No module named '{module}'", name=module)
+
+    monkeypatch.setattr(supplychain, "scan_path", missing)
+    result = CliRunner().invoke(app, ["scan", str(files["clean"])])
+    assert result.exit_code == 2
+    assert f"pip install 'garrison-ml[{extra}]'" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_demo_samples_are_judged_correctly(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(ROOT / "examples" / "make_samples.py"), str(tmp_path / "s")],

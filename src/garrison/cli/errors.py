@@ -10,13 +10,35 @@ from typing import Any, TypeVar
 
 import typer
 
-from garrison.errors import GarrisonError
+from garrison.errors import GarrisonError, MissingExtraError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+
+# Optional dependencies and the extra that installs each: a missing one is the user's setup
+# to fix, so it gets the one-line install hint rather than an internal error.
+OPTIONAL_MODULES = {
+    "torch": "robustness",
+    "art": "robustness",
+    "opacus": "robustness",
+    "matplotlib": "robustness",
+    "safetensors": "robustness",
+    "sklearn": "robustness",
+    "scipy": "robustness",
+    "onnxruntime": "onnx",
+    "pyarrow": "data",
+    "cleanlab": "data",
+    "datasketch": "data",
+    "imagehash": "data",
+    "PIL": "data",
+    "httpx": "llm",
+    "jsonschema": "llm",
+    "sigstore": "sigstore",
+    "psycopg": "postgres",
+}
 
 
 def handle_errors(func: F) -> F:
@@ -40,6 +62,10 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if debug:
                 raise
+            extra = _missing_extra(exc)
+            if extra is not None:
+                print(f"garrison: error: {extra}", file=sys.stderr)
+                raise typer.Exit(EXIT_USAGE) from None
             print(
                 f"garrison: internal error: {type(exc).__name__}: {exc}\n"
                 "Run again with --debug for the traceback, and please report it.",
@@ -48,3 +74,11 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _missing_extra(exc: Exception) -> MissingExtraError | None:
+    if not isinstance(exc, ModuleNotFoundError):
+        return None
+    root = (exc.name or "").split(".")[0]
+    extra = OPTIONAL_MODULES.get(root)
+    return MissingExtraError(root, extra) if extra else None

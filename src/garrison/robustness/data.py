@@ -82,7 +82,13 @@ def _load_npz(path: Path) -> EvalData:
             x = np.asarray(archive["x"], np.float32)
             y = np.asarray(archive["y"]).astype(np.int64)
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: not a readable .npz file ({exc})") from None
+        # numpy's own message suggests allow_pickle=True, which would run the file's code.
+        reason = (
+            "pickled objects, or not an .npz at all"
+            if "pickle" in str(exc)
+            else str(exc).splitlines()[0]
+        )
+        raise UsageError(f"{path}: not a .npz of numeric arrays ({reason})") from None
     shape = tuple(x.shape[1:]) if x.ndim == 4 else None
     return EvalData(x, y, int(y.max()) + 1 if len(y) else 0, shape, str(path))
 

@@ -86,7 +86,11 @@ def load_target(
                 f"({', '.join(BUILTIN_ARCHS)}, or module:function returning an nn.Module)"
             )
         module = build_module(arch, n_classes, n_features)
-        module.load_state_dict(_state_dict(path))
+        try:
+            module.load_state_dict(_state_dict(path))
+        except RuntimeError as exc:  # missing, extra or mis-shaped tensors for this --arch
+            reason = " ".join(str(exc).split())[:240]
+            raise UsageError(f"{path} does not fit --arch {arch}: {reason}") from None
         module.eval()
         return TorchClassifier(module, n_classes)
     raise UsageError(f"{path}: use an .onnx, .safetensors or .pt (weights) model file")
@@ -131,7 +135,10 @@ def _state_dict(path: Path) -> Any:
             from safetensors.torch import load_file
         except ImportError:
             raise MissingExtraError("safetensors", "robustness") from None
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except Exception as exc:  # SafetensorError and friends: a corrupt or truncated file
+            raise UsageError(f"{path}: not a readable safetensors file ({exc})") from None
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # weights_only refuses anything but tensors, in many ways

@@ -123,9 +123,13 @@ class OnnxClassifier:
                 import onnxruntime
             except ImportError:
                 raise MissingExtraError("onnxruntime", "onnx") from None
-            self._session = onnxruntime.InferenceSession(
-                self.path, providers=["CPUExecutionProvider"]
-            )
+            try:
+                self._session = onnxruntime.InferenceSession(
+                    self.path, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:  # onnxruntime raises its own types for a bad model
+                reason = str(exc).splitlines()[0][:200]
+                raise UsageError(f"{self.path}: onnxruntime cannot load it ({reason})") from None
         return self._session
 
 
