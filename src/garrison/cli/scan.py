@@ -112,14 +112,18 @@ def scan_command(
                 from garrison.report.console import print_summary
 
                 print_summary(report)
-    if signing_key is not None and attest:
-        from garrison.supplychain.provenance.attest import attest_paths
+    if (signing_key is not None and attest) or record:
+        from garrison.supplychain.provenance.attest import (
+            attest_paths,
+            manifests_of,
+            record_verdict,
+        )
 
-        for written in attest_paths(paths, report, signing_key, policy):
-            print(f"attestation: {written}", file=sys.stderr)
-    if record:
-        from garrison.supplychain.provenance.attest import record_verdict
-
-        record_verdict(paths, report, policy)
+        manifests = manifests_of(paths, policy)
+        if signing_key is not None and attest:
+            for written in attest_paths(paths, report, signing_key, policy, manifests):
+                print(f"attestation: {written}", file=sys.stderr)
+        if record:
+            record_verdict(paths, report, policy, manifests)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)

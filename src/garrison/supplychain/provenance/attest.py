@@ -145,21 +145,32 @@ def check_attestation(
     return attested
 
 
+def manifests_of(paths: list[Path], policy: Policy) -> dict[Path, Manifest]:
+    """Hash each scanned path once, for the attestations and the audit records alike."""
+    from garrison.supplychain.provenance.manifest import build_manifest
+
+    return {p: build_manifest(p, max_files=policy.limits.max_files) for p in paths}
+
+
 def attest_paths(
-    paths: list[Path], report: Report, key: keys.PrivateKey, policy: Policy
+    paths: list[Path],
+    report: Report,
+    key: keys.PrivateKey,
+    policy: Policy,
+    manifests: dict[Path, Manifest] | None = None,
 ) -> list[Path]:
     """Attest each scanned path; each attestation covers the same digests `sign` would.
 
     The audit log gets one record per attestation."""
     from garrison.store import AuditLog, database_url, open_store
-    from garrison.supplychain.provenance.manifest import build_manifest
     from garrison.supplychain.provenance.signature import default_attestation_path
 
+    manifests = manifests or manifests_of(paths, policy)
     written = []
     store = open_store(database_url(policy))
     try:
         for model in paths:
-            manifest = build_manifest(model, max_files=policy.limits.max_files)
+            manifest = manifests[model]
             part = findings_for(report, model)
             out = default_attestation_path(model)
             write_attestation(manifest, part, model, key, out)
@@ -178,16 +189,21 @@ def attest_paths(
     return written
 
 
-def record_verdict(paths: list[Path], report: Report, policy: Policy) -> None:
+def record_verdict(
+    paths: list[Path],
+    report: Report,
+    policy: Policy,
+    manifests: dict[Path, Manifest] | None = None,
+) -> None:
     """`scan --record`: one audit record with the verdict of each scanned path."""
     from garrison.store import AuditLog, database_url, open_store
-    from garrison.supplychain.provenance.manifest import build_manifest
 
+    manifests = manifests or manifests_of(paths, policy)
     store = open_store(database_url(policy))
     try:
         log = AuditLog(store)
         for model in paths:
-            manifest = build_manifest(model, max_files=policy.limits.max_files)
+            manifest = manifests[model]
             log.append(
                 "scan.verdict",
                 str(model),
