@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from garrison.errors import PolicyError
 from garrison.findings import Severity
+from garrison.gateway.config import GatewayConfig
 
 _KB = 1024
 _MB = 1024 * _KB
@@ -126,6 +127,9 @@ class Policy(BaseModel):
     data: DataPolicy = Field(default_factory=DataPolicy)
     store_url: str | None = Field(
         None, description="database of the store; default: SQLite in the user's data directory"
+    )
+    gateway: GatewayConfig = Field(
+        default_factory=GatewayConfig, description="the inference gateway (`[gateway]`)"
     )
 
     @field_validator("fail_on", "unscanned_severity", mode="before")

@@ -38,6 +38,11 @@ OPTIONAL_MODULES = {
     "jsonschema": "llm",
     "sigstore": "sigstore",
     "psycopg": "postgres",
+    "starlette": "gateway",
+    "uvicorn": "gateway",
+    "httptools": "gateway",
+    "prometheus_client": "gateway",
+    "opentelemetry": "gateway",
 }
 
 

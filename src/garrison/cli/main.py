@@ -10,8 +10,10 @@ from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
 from garrison.cli.data import data_app
+from garrison.cli.gateway import gateway_app
 from garrison.cli.guard import guard_command
 from garrison.cli.harden import harden_app
+from garrison.cli.keys import keys_app
 from garrison.cli.models import models_app
 from garrison.cli.modeltest import test_app
 from garrison.cli.provenance import keygen_command, sign_command, verify_command
@@ -40,6 +42,8 @@ app.add_typer(data_app, name="data")
 app.command("redteam")(redteam_command)
 app.command("guard")(guard_command)
 app.add_typer(audit_app, name="audit")
+app.add_typer(gateway_app, name="gateway")
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:

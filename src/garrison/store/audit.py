@@ -6,7 +6,7 @@ import base64
 import getpass
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -180,6 +180,40 @@ def append_in(
     fields["hash"] = record_hash(fields)
     conn.execute(insert(AuditRecord).values(**fields))
     return AuditRecord(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One record to append with `append_many_in`; the arguments of `append_in`."""
+
+    action: str
+    subject: str = ""
+    details: Mapping[str, Any] | None = None
+    actor: str | None = None
+
+
+def append_many_in(conn: Connection, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    """Append several records in the caller's locked transaction, as `append_in` would one by
+    one, but reading the head once and inserting them all in one statement."""
+    seq, prev_hash = _head(conn)
+    fallback_actor = default_actor()
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        seq += 1
+        fields: dict[str, Any] = {
+            "ts": now_iso(),
+            "actor": entry.actor if entry.actor is not None else fallback_actor,
+            "action": entry.action,
+            "subject": entry.subject,
+            "details": _details_json(entry.details),
+            "seq": seq,
+            "prev_hash": prev_hash,
+        }
+        fields["hash"] = prev_hash = record_hash(fields)
+        rows.append(fields)
+    if rows:
+        conn.execute(insert(AuditRecord), rows)
+    return [AuditRecord(**fields) for fields in rows]
 
 
 def _head(conn: Connection) -> tuple[int, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Float, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,3 +79,59 @@ class DatasetFingerprint(Base):
     created_at: Mapped[str] = mapped_column(String(32))
     manifest: Mapped[str] = mapped_column(Text)  # JSON manifest without the row hashes
     rows_file: Mapped[str] = mapped_column(Text)
+
+
+class GatewayRequest(Base):
+    """One request the gateway decided on; `audit_seq` is its record in the audit chain.
+
+    `prompt` and `completion` hold "sha256:<hex>" of the text unless the policy stores text.
+    """
+
+    __tablename__ = "gateway_requests"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    request_id: Mapped[str] = mapped_column(String(160), unique=True, index=True)
+    ts: Mapped[str] = mapped_column(String(32), index=True)
+    key_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    owner: Mapped[str | None] = mapped_column(Text, nullable=True)
+    route: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)  # as the client sent it
+    status: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    upstream_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    guards: Mapped[str] = mapped_column(Text)  # JSON list of {name, stage, verdict, score}
+    prompt: Mapped[str] = mapped_column(Text)
+    completion: Mapped[str] = mapped_column(Text)
+    audit_seq: Mapped[int] = mapped_column(Integer)
+
+
+class GatewayKey(Base):
+    """One gateway API key; only the SHA-256 of its secret is kept.
+
+    List columns hold JSON arrays; timestamps are ISO 8601 UTC text like the other tables.
+    """
+
+    __tablename__ = "gateway_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    models: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(Text)
+    tools: Mapped[str | None] = mapped_column(Text, nullable=True)  # null: the policy's default
+    guard_mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rpm: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tpm: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    daily_tokens: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    expires_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
