@@ -46,6 +46,8 @@ docs: $(VENV)/.core
 
 bench: $(VENV)/.test
 	KERAS_BACKEND=torch $(PY) benchmarks/supplychain.py
+	$(PY) benchmarks/gateway.py
+	$(PY) benchmarks/posture.py
 
 clean:
 	rm -rf samples .pytest_cache .mypy_cache .ruff_cache build dist

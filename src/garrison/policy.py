@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from garrison.errors import PolicyError
 from garrison.findings import Severity
 from garrison.gateway.config import GatewayConfig
+from garrison.posture.config import PosturePolicy
 
 _KB = 1024
 _MB = 1024 * _KB
@@ -130,6 +131,9 @@ class Policy(BaseModel):
     )
     gateway: GatewayConfig = Field(
         default_factory=GatewayConfig, description="the inference gateway (`[gateway]`)"
+    )
+    posture: PosturePolicy = Field(
+        default_factory=PosturePolicy, description="`garrison discover` (`[posture]`)"
     )
 
     @field_validator("fail_on", "unscanned_severity", mode="before")

@@ -16,6 +16,7 @@ CATALOG_MODULES: tuple[str, ...] = (
     "garrison.data.rules",
     "garrison.llm.rules",
     "garrison.llm.redteam.rules",
+    "garrison.posture.rules",
 )
 
 

@@ -46,7 +46,11 @@ def serve_command(
     ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Proxy OpenAI and KServe V2 requests to the upstream, checking each one."""
+    """Proxy OpenAI and KServe V2 requests to the upstream, checking each one.
+
+    The upstream's key is read from $GARRISON_UPSTREAM_API_KEY; setting
+    $GARRISON_ADMIN_TOKEN mounts the admin API at /admin/keys.
+    """
     from garrison.gateway.app import serve
     from garrison.policy import load_policy
     from garrison.store import database_url

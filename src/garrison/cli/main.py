@@ -10,6 +10,7 @@ from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
 from garrison.cli.data import data_app
+from garrison.cli.discover import discover_command
 from garrison.cli.gateway import gateway_app
 from garrison.cli.guard import guard_command
 from garrison.cli.harden import harden_app
@@ -30,6 +31,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command("scan")(scan_command)
+app.command("discover")(discover_command)
 app.command("rules")(rules_command)
 app.command("keygen")(keygen_command)
 app.command("sign")(sign_command)

@@ -13,9 +13,12 @@ import errno
 import functools
 import logging
 import os
+import shutil
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
@@ -63,13 +66,15 @@ def create_app(
     approvals: Approvals | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    on_shutdown: Sequence[Callable[[], None]] = (),
 ) -> Starlette:
     """The gateway as an ASGI app.
 
     The app owns the stages it is given: its lifespan calls their `start` (when they have
-    one) and, at shutdown, their `aclose` or `close`, and closes its pooled upstream client.
-    `transport` replaces the network under the upstream client (tests); `extra_routes` adds
-    routes such as the admin API; `metrics` also serves GET /metrics.
+    one) and, at shutdown, their `aclose` or `close`, and closes its pooled upstream client;
+    then it calls `on_shutdown` (closing the store the stages wrote to, say). `transport`
+    replaces the network under the upstream client (tests); `extra_routes` adds routes such
+    as the admin API or /metrics; `metrics` is observed and also serves GET /metrics.
     """
     gateway = Gateway(
         config,
@@ -100,7 +105,7 @@ def create_app(
         *extra_routes,
     ]
     if metrics is not None:
-        routes.append(Route("/metrics", _Endpoint(_metrics_handler(metrics)), methods=["GET"]))
+        routes.append(metrics_route(metrics))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -109,6 +114,11 @@ def create_app(
             yield
         finally:
             await gateway.aclose()
+            for close in on_shutdown:
+                try:
+                    close()
+                except Exception:
+                    logger.exception("gateway shutdown step failed")
 
     app = Starlette(
         routes=routes,
@@ -123,12 +133,14 @@ async def _healthz(scope: Scope, receive: Receive, send: Send) -> None:
     await send_body(send, 200, b'{"status":"ok"}', [JSON_TYPE])
 
 
-def _metrics_handler(metrics: Metrics) -> ASGIHandler:
+def metrics_route(metrics: Metrics) -> Route:
+    """GET /metrics: the Prometheus exposition of `metrics` (no key: scrapers have none)."""
+
     async def handler(scope: Scope, receive: Receive, send: Send) -> None:
         body, content_type = metrics.render()
         await send_body(send, 200, body, [(b"content-type", content_type.encode("latin-1"))])
 
-    return handler
+    return Route("/metrics", _Endpoint(handler), methods=["GET"])
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -148,27 +160,43 @@ def app_from_env() -> Starlette:
     """The app each `garrison gateway serve` worker runs, configured through the environment.
 
     $GARRISON_GATEWAY_CONFIG holds the GatewayConfig as JSON, $GARRISON_DB_URL the store,
-    $GARRISON_UPSTREAM_API_KEY the upstream's key.
+    $GARRISON_UPSTREAM_API_KEY the upstream's key, $GARRISON_ADMIN_TOKEN (when set) turns on
+    the admin API. Every stage of the request path is built here: keys, quotas, approvals,
+    the content policy, the audit recorder, and the runtime (metrics, monitors, events).
     """
-    from garrison.gateway.keys import load_authenticator
+    from garrison.gateway.admin import admin_routes, admin_token_from_env
+    from garrison.gateway.guarding import ContentPolicy
+    from garrison.gateway.keys import KeyStore, load_authenticator
     from garrison.gateway.quotas import Quotas as QuotaStore
     from garrison.gateway.recorder import Recorder
+    from garrison.runtime.pipeline import Runtime
     from garrison.store import database_url, open_store
 
     config = GatewayConfig.model_validate_json(os.environ.get(ENV_CONFIG) or "{}").with_env()
     store = open_store(database_url())
+    keys = load_authenticator(store, config.refresh_s)
     approvals = None
     if config.require_approved:
         from garrison.gateway.admission import ApprovalCache
         from garrison.supplychain.provenance.approvals import Registry
 
-        approvals = ApprovalCache(Registry(store), config.models.values())
+        approvals = ApprovalCache(Registry(store), config.models.values(), config.refresh_s)
+    # The runtime observes every record (metrics included), so /metrics is mounted apart.
+    runtime = Runtime(config.monitors, store_text=config.store_text)
+    routes: list[BaseRoute] = [metrics_route(runtime.metrics)]
+    token = admin_token_from_env()
+    if token:
+        routes += admin_routes(KeyStore(store), token, on_change=keys.refresh)
     return create_app(
         config,
-        keys=load_authenticator(store),
+        keys=keys,
         quotas=QuotaStore(config.redis_url or "memory://"),
+        content=ContentPolicy(config.guards, config.tools),
         recorder=Recorder(store, store_text=config.store_text),
+        monitors=runtime,
         approvals=approvals,
+        extra_routes=routes,
+        on_shutdown=[store.close],
     )
 
 
@@ -197,23 +225,73 @@ def serve(
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
     _check_bind(host, port)
+    _check_worker_settings(config)
     if workers > 1 and config.redis_url is None:
         logger.warning("quotas are counted per worker: give the workers a shared --redis")
     url = db_url or database_url()
     open_store(url).close()
     os.environ[ENV_CONFIG] = config.model_dump_json()
     os.environ[ENV_DB_URL] = url
-    uvicorn.run(
-        "garrison.gateway.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        lifespan="on",
-        access_log=False,  # every request is recorded in the store already
-        server_header=False,
-        log_level=log_level,
-    )
+    with _metrics_directory(workers):
+        uvicorn.run(
+            "garrison.gateway.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            lifespan="on",
+            access_log=False,  # every request is recorded in the store already
+            server_header=False,
+            log_level=log_level,
+        )
+
+
+@contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Prometheus multiprocess mode for several workers, so /metrics counts them all.
+
+    The workers inherit the directory through the environment and prometheus_client reads
+    it on import. A directory the user named is emptied of the last run's samples; without
+    one, several workers get a temporary directory removed at exit.
+    """
+    from garrison.runtime.metrics import MULTIPROC_ENV
+
+    given = os.environ.get(MULTIPROC_ENV, "").strip()
+    if given:
+        directory = Path(given)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            for stale in directory.glob("*.db"):
+                stale.unlink()
+        except OSError as exc:
+            raise UsageError(f"${MULTIPROC_ENV} {given}: {exc.strerror}") from None
+        yield
+        return
+    if workers == 1:
+        yield
+        return
+    created = tempfile.mkdtemp(prefix="garrison-metrics-")
+    os.environ[MULTIPROC_ENV] = created
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(created, ignore_errors=True)
+
+
+def _check_worker_settings(config: GatewayConfig) -> None:
+    """Mistakes each worker would otherwise hit at startup, each with a traceback of its own."""
+    from garrison.gateway.admin import MIN_TOKEN_CHARS, admin_token_from_env
+    from garrison.runtime.events import syslog_target
+
+    token = admin_token_from_env()
+    if token and len(token) < MIN_TOKEN_CHARS:
+        raise UsageError(f"$GARRISON_ADMIN_TOKEN must be at least {MIN_TOKEN_CHARS} characters")
+    monitors = config.monitors
+    if monitors.events_path is not None and not monitors.events_path.parent.is_dir():
+        raise UsageError(f"events directory does not exist: {monitors.events_path.parent}")
+    if monitors.syslog_address is not None:
+        syslog_target(monitors.syslog_address)
 
 
 def _check_bind(host: str, port: int) -> None:

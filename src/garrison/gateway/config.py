@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -19,11 +19,17 @@ from pydantic import (
 )
 
 from garrison.errors import UsageError
+from garrison.gateway.tool_policy import ToolPolicy
+from garrison.runtime.config import MonitorConfig
 
 # The upstream's credential comes from the environment only: a policy file is often committed.
 ENV_UPSTREAM_API_KEY = "GARRISON_UPSTREAM_API_KEY"
 _KIB = 1024
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+
+Mode = Literal["block", "redact", "log", "off"]
+MODES = ("block", "redact", "log", "off")
+GUARDED_ROUTES = ("chat", "completions", "embeddings")  # the routes whose texts are guarded
 
 
 def _base_url(value: str) -> str:
@@ -37,6 +43,61 @@ def _base_url(value: str) -> str:
     except ValueError:
         raise ValueError("has an invalid port") from None
     return value.strip().rstrip("/")
+
+
+class RouteGuards(BaseModel):
+    """A route's own modes; None keeps the stage default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: Mode | None = None
+    output: Mode | None = None
+
+
+class GuardConfig(BaseModel):
+    """Which guards run on gateway traffic and what their findings do (`[gateway.guards]`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: Mode = Field("redact", description="mode of the guards on requests")
+    output: Mode = Field("redact", description="mode of the guards on answers")
+    injection: bool = Field(
+        False, description="prompt-injection classifier on user and tool messages"
+    )
+    injection_threshold: float | None = Field(
+        None, gt=0, lt=1, description="score that blocks; None: the shipped model's threshold"
+    )
+    pii: bool = Field(True, description="personal data (e-mail, phone, card, IBAN...)")
+    secrets: bool = Field(True, description="API keys, tokens, private keys, passwords")
+    smuggling: bool = Field(True, description="invisible characters, look-alikes, encodings")
+    links: bool = Field(True, description="exfiltrating links and images in answers")
+    allowed_domains: tuple[str, ...] | None = Field(
+        None,
+        description="hosts (and their subdomains) answers may link to; None: any link that "
+        "carries no data",
+    )
+    max_scan_chars: int = Field(
+        65536, ge=1024, description="characters one text may have; longer ones are refused"
+    )
+    stream_check_chars: int = Field(
+        256, ge=1, description="new characters of a streamed answer between two checks"
+    )
+    stream_holdback: bool = Field(
+        False, description="forward streamed text only once checked (adds latency)"
+    )
+    routes: dict[str, RouteGuards] = Field(
+        default_factory=dict, description="route (chat, completions, embeddings) -> modes"
+    )
+
+    @field_validator("routes")
+    @classmethod
+    def _known_routes(cls, routes: dict[str, RouteGuards]) -> dict[str, RouteGuards]:
+        for route in routes:
+            if route not in GUARDED_ROUTES:
+                raise ValueError(
+                    f"unknown route {route!r}; guarded routes are {', '.join(GUARDED_ROUTES)}"
+                )
+        return routes
 
 
 class GatewayConfig(BaseModel):
@@ -77,6 +138,23 @@ class GatewayConfig(BaseModel):
     )
     redis_url: str | None = Field(
         None, description="Redis for quotas shared by several workers; None: in-process memory"
+    )
+    refresh_s: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="how often each worker re-reads keys and model approvals from the store; "
+        "a revocation or an approval takes effect within it",
+    )
+    guards: GuardConfig = Field(
+        default_factory=GuardConfig, description="`[gateway.guards]`: content guards"
+    )
+    tools: ToolPolicy = Field(
+        default_factory=ToolPolicy, description="`[gateway.tools]`: the tool-call policy"
+    )
+    monitors: MonitorConfig = Field(
+        default_factory=MonitorConfig,
+        description="`[gateway.monitors]`: extraction and drift monitors, alerts, events",
     )
 
     @model_validator(mode="before")

@@ -19,11 +19,10 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from garrison.gateway.keys import SCOPES, ApiKey
+from garrison.gateway.config import MODES, GuardConfig, Mode, RouteGuards
+from garrison.gateway.keys import ApiKey
 from garrison.gateway.record import ALLOW, BLOCK, REDACT, GuardVerdict
 from garrison.gateway.stream_filter import StreamFilter, TextCheck
 from garrison.gateway.tool_policy import ToolPolicy, Violation, offered_tools
@@ -35,66 +34,22 @@ from garrison.sensitive import SECRET_KINDS, restore
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["block", "redact", "log", "off"]
-MODES = ("block", "redact", "log", "off")
+__all__ = [
+    "MODES",
+    "ContentPolicy",
+    "GuardConfig",
+    "Mode",
+    "RouteGuards",
+    "StageResult",
+    "input_texts",
+    "output_texts",
+]
+
 Path = tuple[str | int, ...]  # where a text sits in a body: keys and list indices
 _RANK = {"pass": 0, "flag": 1, "redact": 2, "error": 3, "block": 4}
 # Roles whose text comes from outside the application: where injections arrive.
 _UNTRUSTED_ROLES = frozenset({"user", "tool", "function"})
 _OUTPUT_TEMPLATE = "[{kind} {n} REDACTED]"  # unlike the vault's, so restore never touches it
-
-
-class RouteGuards(BaseModel):
-    """A route's own modes; None keeps the stage default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: Mode | None = None
-    output: Mode | None = None
-
-
-class GuardConfig(BaseModel):
-    """Which guards run on gateway traffic and what their findings do."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    input: Mode = Field("redact", description="mode of the guards on requests")
-    output: Mode = Field("redact", description="mode of the guards on answers")
-    injection: bool = Field(
-        False, description="prompt-injection classifier on user and tool messages"
-    )
-    injection_threshold: float | None = Field(
-        None, gt=0, lt=1, description="score that blocks; None: the shipped model's threshold"
-    )
-    pii: bool = Field(True, description="personal data (e-mail, phone, card, IBAN...)")
-    secrets: bool = Field(True, description="API keys, tokens, private keys, passwords")
-    smuggling: bool = Field(True, description="invisible characters, look-alikes, encodings")
-    links: bool = Field(True, description="exfiltrating links and images in answers")
-    allowed_domains: tuple[str, ...] | None = Field(
-        None,
-        description="hosts (and their subdomains) answers may link to; None: any link that "
-        "carries no data",
-    )
-    max_scan_chars: int = Field(
-        65536, ge=1024, description="characters one text may have; longer ones are refused"
-    )
-    stream_check_chars: int = Field(
-        256, ge=1, description="new characters of a streamed answer between two checks"
-    )
-    stream_holdback: bool = Field(
-        False, description="forward streamed text only once checked (adds latency)"
-    )
-    routes: dict[str, RouteGuards] = Field(
-        default_factory=dict, description="route (chat, completions, embeddings) -> modes"
-    )
-
-    @field_validator("routes")
-    @classmethod
-    def _known_routes(cls, routes: dict[str, RouteGuards]) -> dict[str, RouteGuards]:
-        for route in routes:
-            if route not in SCOPES:
-                raise ValueError(f"unknown route {route!r}; routes are {', '.join(SCOPES)}")
-        return routes
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,13 @@ from garrison.gateway.stages import (
     Quotas,
     RecordSink,
     StageResult,
+    StreamFilter,
 )
 
 logger = logging.getLogger(__name__)
 
 JSON_TYPE = (b"content-type", b"application/json")
+TOOL_POLICY = "tool_policy"  # the verdict name and record reason of the tool-call policy
 
 
 def new_request_id() -> str:
@@ -231,6 +233,27 @@ class Gateway:
         call.guards += result.verdicts
         return _apply(call, result, "output")
 
+    def stream_filter(
+        self, call: Call, key: ApiKey, request: dict[str, Any]
+    ) -> StreamFilter | None:
+        """The content policy's filter for a streamed answer; None when it has nothing to do.
+
+        With output guards off, nothing to restore and no tools offered, the filter would
+        only re-parse every event (several microseconds each) to find tool calls the client
+        never offered and so cannot run: the fast path skips it.
+        """
+        content = self.content
+        if content is None:
+            return None
+        if (
+            call.vault is None
+            and "tools" not in request
+            and "functions" not in request
+            and content.mode(call.route, "output", key) == "off"
+        ):
+            return None
+        return content.stream_filter(call.route, key, request=request, vault=call.vault)
+
     async def forward(
         self, call: Call, method: str, url: str, content: bytes | None, *, stream: bool = False
     ) -> httpx.Response:
@@ -303,8 +326,14 @@ def _apply(call: Call, result: StageResult, stage: str) -> dict[str, Any]:
     if result.action == BLOCK:
         raise errors.content_blocked(result.reason, result.message, stage)
     if result.action == REDACT:
-        call.mark(REDACT, "")
+        call.mark(REDACT, redaction_reason(result.verdicts))
     return result.body
+
+
+def redaction_reason(verdicts: tuple[GuardVerdict, ...]) -> str:
+    """ "tool_policy" when calls or tools were stripped, else "" (text was redacted)."""
+    stripped = any(v.name == TOOL_POLICY and v.verdict != "pass" for v in verdicts)
+    return TOOL_POLICY if stripped else ""
 
 
 def _observe(observe: Callable[[RequestRecord], None], record: RequestRecord) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from garrison.gateway import bounds
-from garrison.gateway.handling import Call, Gateway, dumps, json_object
+from garrison.gateway.handling import Call, Gateway, dumps, json_object, redaction_reason
 from garrison.gateway.keys import ApiKey
 from garrison.gateway.proxy import RelayOutcome, SSETap, StreamRelay
 from garrison.gateway.record import BLOCK, ERROR, REDACT
@@ -87,11 +87,8 @@ async def _stream(
     url = gateway.upstream.openai_base + PATHS[call.route]
     content = raw if raw is not None else dumps(body)
     response = await gateway.forward(call, "POST", url, content, stream=True)
-    policy = gateway.content
-    tap = SSETap(drop_usage_event=not wants_usage, collect_text=policy is None)
-    filt = None
-    if policy is not None:
-        filt = policy.stream_filter(call.route, key, request=request, vault=call.vault)
+    filt = gateway.stream_filter(call, key, request)
+    tap = SSETap(drop_usage_event=not wants_usage, collect_text=filt is None)
     content_type = response.headers.get("content-type", "text/event-stream")
     headers = [
         (b"content-type", content_type.encode("latin-1")),
@@ -113,9 +110,9 @@ def _stream_done(call: Call, tap: SSETap, filt: StreamFilter | None, outcome: Re
         call.completion_text = filt.text
         call.guards += filt.verdicts
         if filt.cut:
-            call.mark(BLOCK, "guard.output")
+            call.mark(BLOCK, filt.reason or "guard.output")
         elif any(v.verdict == REDACT for v in filt.verdicts):
-            call.mark(REDACT, "")
+            call.mark(REDACT, redaction_reason(filt.verdicts))
     else:
         call.completion_text = tap.text
     if outcome.failed:

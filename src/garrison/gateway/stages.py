@@ -65,11 +65,14 @@ class StreamFilter(Protocol):
     def cut(self) -> bool: ...
     @property
     def text(self) -> str: ...
+    @property
+    def reason(self) -> str: ...  # why it cut: "guard.output", "tool_policy", "stream.limit"
 
 
 class ContentPolicy(Protocol):
     """`request` is the client's request body, `vault` the request check's `vault`."""
 
+    def mode(self, route: str, stage: str, key: ApiKey | None) -> str: ...  # "off": no guards
     def check_request(self, route: str, body: dict[str, Any], key: ApiKey) -> StageResult: ...
     def check_response(
         self,

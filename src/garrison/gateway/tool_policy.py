@@ -14,14 +14,16 @@ import json
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from garrison.errors import MissingExtraError
-from garrison.gateway.keys import ApiKey
 from garrison.llm.structured import json_depth
+
+if TYPE_CHECKING:  # keys.py loads SQLAlchemy; the policy file's parser must stay light
+    from garrison.gateway.keys import ApiKey
 
 # Violation.rule values.
 NOT_ALLOWED = "tool.not_allowed"  # the key may not use this tool

@@ -4,7 +4,9 @@ Every candidate is validated: fixed-format keys must not be a run of one repeate
 free-form values (OpenAI-style keys, AWS secret keys, ``password=...``) must look random
 (Shannon entropy and a mix of character classes), JWT headers must decode to JSON with an
 ``alg``, and a PEM block needs its END line or at least 64 characters of base64 body.
-AWS secret access keys are only recognised next to a name that says so.
+AWS secret access keys are only recognised next to a name that says so, and so are the AI
+provider keys that have no prefix (Azure OpenAI, Cohere, Mistral, Together); prefixed AI
+keys (Anthropic, Hugging Face, Groq, Replicate, xAI, Perplexity) must look random.
 """
 
 from __future__ import annotations
@@ -35,6 +37,26 @@ _OPENAI = re.compile(
     r"(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])"
 )
 _GOOGLE = re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])")
+# AI providers whose keys carry a fixed prefix.
+_ANTHROPIC = re.compile(
+    r"(?<![A-Za-z0-9_-])sk-ant-(?:api|admin|sid)\d{2}-[A-Za-z0-9_-]{80,120}(?![A-Za-z0-9_-])"
+)
+_HUGGINGFACE = re.compile(r"(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{34}(?![A-Za-z0-9_])")
+_GROQ = re.compile(r"(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{52}(?![A-Za-z0-9_])")
+_REPLICATE = re.compile(r"(?<![A-Za-z0-9_])r8_[A-Za-z0-9]{37}(?![A-Za-z0-9_])")
+_XAI = re.compile(r"(?<![A-Za-z0-9_-])xai-[A-Za-z0-9]{80}(?![A-Za-z0-9_-])")
+_PERPLEXITY = re.compile(r"(?<![A-Za-z0-9_-])pplx-[A-Za-z0-9]{48}(?![A-Za-z0-9_-])")
+# AI providers whose keys are bare random strings: only next to a name that says whose.
+_CONTEXT_KEY = (
+    r"(?i)\b{names}\w{{0,24}}?(?:api|access|subscription)?[_-]?key[\"']?"
+    r"\s*(?::|=|=>|:=)\s*[\"']?(?-i:(?P<value>[A-Za-z0-9]{{{lengths}}}))(?![A-Za-z0-9])"
+)
+_AZURE_OPENAI = re.compile(
+    _CONTEXT_KEY.format(names=r"(?:azure|aoai)[_-]?(?:openai|oai|ai)?", lengths="32,84")
+)
+_COHERE = re.compile(_CONTEXT_KEY.format(names="(?:cohere|co)", lengths="40"))
+_MISTRAL = re.compile(_CONTEXT_KEY.format(names="mistral", lengths="32"))
+_TOGETHER = re.compile(_CONTEXT_KEY.format(names="together", lengths="64"))
 _JWT = re.compile(
     r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?![A-Za-z0-9_-])"
 )
@@ -87,6 +109,16 @@ def _valid_openai(m: re.Match[str]) -> bool:
     return _looks_random(key, 3.5) and any(c.isdigit() for c in key) and _classes(key) >= 3
 
 
+def _valid_prefixed(m: re.Match[str]) -> bool:
+    body = re.split(r"[-_]", m.group(), maxsplit=1)[1]
+    return _looks_random(body, 3.5) and _classes(body) >= 2 and _not_repetitive(m)
+
+
+def _valid_context_key(m: re.Match[str]) -> bool:
+    value = m.group("value")
+    return _looks_random(value, 3.3) and any(c.isdigit() for c in value)
+
+
 def _valid_aws_secret(m: re.Match[str]) -> bool:
     return _looks_random(m.group("value"), 4.0)
 
@@ -124,11 +156,40 @@ SECRET_RECOGNISERS: tuple[tuple[str, re.Pattern[str], Validator], ...] = (
     ("slack_token", _SLACK, _not_repetitive),
     ("stripe_key", _STRIPE, _not_repetitive),
     ("google_api_key", _GOOGLE, _not_repetitive),
+    ("anthropic_key", _ANTHROPIC, _valid_openai),
+    ("huggingface_token", _HUGGINGFACE, _valid_prefixed),
+    ("groq_key", _GROQ, _valid_prefixed),
+    ("replicate_token", _REPLICATE, _valid_prefixed),
+    ("xai_key", _XAI, _valid_prefixed),
+    ("perplexity_key", _PERPLEXITY, _valid_prefixed),
     ("openai_key", _OPENAI, _valid_openai),
+    ("azure_openai_key", _AZURE_OPENAI, _valid_context_key),
+    ("cohere_key", _COHERE, _valid_context_key),
+    ("mistral_key", _MISTRAL, _valid_context_key),
+    ("together_key", _TOGETHER, _valid_context_key),
     ("generic_secret", _ASSIGNMENT, _valid_assignment),
 )
 
 SECRET_KINDS = tuple(dict.fromkeys(kind for kind, _, _ in SECRET_RECOGNISERS))
+# Credentials that buy access to an AI model or service (AWS keys reach Bedrock).
+AI_PROVIDER_KINDS = frozenset(
+    {
+        "openai_key",
+        "anthropic_key",
+        "huggingface_token",
+        "google_api_key",
+        "aws_access_key",
+        "aws_secret_key",
+        "azure_openai_key",
+        "cohere_key",
+        "mistral_key",
+        "together_key",
+        "groq_key",
+        "replicate_token",
+        "xai_key",
+        "perplexity_key",
+    }
+)
 
 
 def find_secrets(text: str) -> list[Match]:

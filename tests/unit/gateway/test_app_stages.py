@@ -92,6 +92,7 @@ class FakeFilter:
 
     def __init__(self) -> None:
         self.cut = False
+        self.reason = ""
         self.seen: list[bytes] = []
         self.verdicts: tuple[GuardVerdict, ...] = ()
 
@@ -100,7 +101,7 @@ class FakeFilter:
             return b""
         self.seen.append(chunk)
         if b"world" in chunk:
-            self.cut = True
+            self.cut, self.reason = True, "guard.output"
             self.verdicts = (GuardVerdict("secrets", "output", "block", 1.0),)
             return chunk.split(b"world")[0].rsplit(b"\n\n", 1)[0] + b"\n\n"
         return chunk
@@ -120,6 +121,9 @@ class FakePolicy:
         self.block_answers = block_answers
         self.fail = fail
         self.filters: list[FakeFilter] = []
+
+    def mode(self, route: str, stage: str, key: ApiKey | None) -> str:
+        return "block"
 
     def check_request(self, route: str, body: dict[str, Any], key: ApiKey) -> Result:
         if self.fail:

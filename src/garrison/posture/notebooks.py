@@ -1,0 +1,61 @@
+"""Jupyter notebooks: their code cells go through the same AST checks as Python files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from garrison.assets import Asset
+from garrison.findings import Location
+from garrison.posture.observations import NOTEBOOK, DiscoveredAsset, Observations
+from garrison.posture.python_ast import TRIGGER, LineMap, analyse_python
+
+_MAGIC = re.compile(r"^(\s*)[%!]")
+
+
+def notebook_code(data: Any) -> tuple[str, list[tuple[int, int]]]:
+    """The code cells joined into one module, and where each cell starts in it.
+
+    IPython magics and shell lines become `pass` so the rest of the cell still parses;
+    cells with a cell magic (%%bash...) are left out whole.
+    """
+    cells = data.get("cells") if isinstance(data, dict) else None
+    lines: list[str] = []
+    starts: list[tuple[int, int]] = []
+    for index, cell in enumerate(cells if isinstance(cells, list) else []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        text = (
+            "".join(s for s in source if isinstance(s, str))
+            if isinstance(source, list)
+            else str(source)
+        )
+        if text.lstrip().startswith("%%"):
+            continue
+        starts.append((len(lines) + 1, index))
+        for line in text.splitlines():
+            magic = _MAGIC.match(line)
+            lines.append(f"{magic.group(1)}pass" if magic else line)
+    return "\n".join(lines) + "\n", starts
+
+
+def analyse_notebook(text: str, path: Path, asset: Asset) -> Observations:
+    """Observations of a notebook: the notebook itself and what its code cells do."""
+    out = Observations()
+    out.assets.append(
+        DiscoveredAsset(NOTEBOOK, "jupyter", asset, Location(path=str(path)), "notebook")
+    )
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return out
+    code, starts = notebook_code(data)
+    if TRIGGER.search(code):
+        # A cell in another kernel's language, or broken code: keys are still searched.
+        with contextlib.suppress(SyntaxError, ValueError, RecursionError):
+            out.extend(analyse_python(code, path, asset, LineMap(str(path), starts)))
+    return out
