@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
 from garrison.cli.scan import OutputFormat
+
+if TYPE_CHECKING:
+    from garrison.policy import Policy
+    from garrison.posture import Discovery
+    from garrison.store import Store
 
 
 @handle_errors
@@ -46,6 +51,12 @@ def discover_command(
     bom: Annotated[
         Path | None, typer.Option("--bom", help="CycloneDX JSON BOM whose models are approved.")
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Store the assets and their posture verdicts in the inventory (--db)."
+        ),
+    ] = False,
     follow_links: Annotated[
         bool, typer.Option("--follow-links", help="Follow symbolic links, even out of PATHs.")
     ] = False,
@@ -89,10 +100,18 @@ def discover_command(
     if bom is not None and not bom.is_file():
         raise UsageError(f"BOM file not found: {bom}")
 
+    # Opened (and created) before the walk, so a bad store URL fails fast.
+    store = _open_store(db, policy) if record else None
     from garrison.report.console import progress_bar
 
-    with progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
-        found = discover(paths, policy, store_url=db, bom=bom, progress=on_progress, jobs=jobs)
+    try:
+        with progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+            found = discover(paths, policy, store_url=db, bom=bom, progress=on_progress, jobs=jobs)
+        if store is not None:
+            _record(found, store)
+    finally:
+        if store is not None:
+            store.close()
     report = found.report
     if format is OutputFormat.console and output is None:
         from garrison.report.console import print_report
@@ -113,6 +132,23 @@ def discover_command(
             print_summary(report)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _open_store(db: str | None, policy: Policy) -> Store:
+    from garrison.store import database_url, open_store
+
+    return open_store(db or database_url(policy))
+
+
+def _record(found: Discovery, store: Store) -> None:
+    from garrison.posture.inventory import Inventory
+
+    counts = Inventory(store).record_discovery(found)
+    print(
+        f"inventory: recorded {counts.total} asset(s), {counts.added} new, "
+        f"{counts.failed} failing posture, in {store.display_url}",
+        file=sys.stderr,
+    )
 
 
 def _first_error(exc: ValueError) -> str:

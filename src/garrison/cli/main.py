@@ -14,11 +14,13 @@ from garrison.cli.discover import discover_command
 from garrison.cli.gateway import gateway_app
 from garrison.cli.guard import guard_command
 from garrison.cli.harden import harden_app
+from garrison.cli.inventory import inventory_app
 from garrison.cli.keys import keys_app
 from garrison.cli.models import models_app
 from garrison.cli.modeltest import test_app
 from garrison.cli.provenance import keygen_command, sign_command, verify_command
 from garrison.cli.redteam import redteam_command
+from garrison.cli.report import report_command
 from garrison.cli.rules import rules_command
 from garrison.cli.scan import scan_command
 
@@ -33,6 +35,7 @@ app = typer.Typer(
 app.command("scan")(scan_command)
 app.command("discover")(discover_command)
 app.command("rules")(rules_command)
+app.command("report")(report_command)
 app.command("keygen")(keygen_command)
 app.command("sign")(sign_command)
 app.command("verify")(verify_command)
@@ -46,6 +49,7 @@ app.command("guard")(guard_command)
 app.add_typer(audit_app, name="audit")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(keys_app, name="keys")
+app.add_typer(inventory_app, name="inventory")
 
 
 def _version(value: bool) -> None:

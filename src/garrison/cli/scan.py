@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+
+if TYPE_CHECKING:
+    from garrison.policy import Policy
+    from garrison.report.model import Report
 
 
 class OutputFormat(StrEnum):
@@ -125,5 +129,20 @@ def scan_command(
                 print(f"attestation: {written}", file=sys.stderr)
         if record:
             record_verdict(paths, report, policy, manifests)
+            _record_in_inventory(report, policy)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _record_in_inventory(report: Report, policy: Policy) -> None:
+    """The scan's verdict on each scanned file the inventory knows (`discover --record`)."""
+    from garrison.posture.inventory import Inventory
+    from garrison.store import database_url, open_store
+
+    store = open_store(database_url(policy))
+    try:
+        count = Inventory(store).record_scan(report, "supplychain")
+    finally:
+        store.close()
+    if count:
+        print(f"inventory: supplychain verdict on {count} asset(s)", file=sys.stderr)

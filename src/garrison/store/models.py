@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -135,3 +144,44 @@ class GatewayKey(Base):
     revoked_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class InventoryAsset(Base):
+    """One AI asset discovery has seen, with its owner and EU AI Act risk tier.
+
+    `uri` is the file's URI, plus `#category/name` for what lives inside a file (an SDK use,
+    a configured server), so one file can hold several assets.
+    """
+
+    __tablename__ = "inventory_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uri: Mapped[str] = mapped_column(Text, unique=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(Text)  # where discovery found it, as the user gave it
+    location: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    first_seen: Mapped[str] = mapped_column(String(32))
+    last_seen: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    risk_tier: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    classification: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON assessment
+    classified_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    classified_at: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class InventoryVerdict(Base):
+    """The latest verdict of one area (posture, supply chain, ...) on one inventory asset."""
+
+    __tablename__ = "inventory_verdicts"
+    __table_args__ = (UniqueConstraint("asset_id", "area"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("inventory_assets.id", ondelete="CASCADE"))
+    area: Mapped[str] = mapped_column(String(32))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    max_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    findings: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[str] = mapped_column(String(32))
