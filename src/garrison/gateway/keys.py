@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import secrets
-import threading
 import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import insert, or_, select, update
 
 from garrison.errors import UsageError
+from garrison.gateway.refresh import Refreshed
 from garrison.store.audit import append_in, default_actor, now_iso
 from garrison.store.db import Store
 from garrison.store.models import GatewayKey
@@ -208,7 +208,7 @@ class KeyStore:
             return [_api_key(row._mapping) for row in conn.execute(query)]
 
 
-class KeyCache:
+class KeyCache(Refreshed):
     """Authenticates requests from an in-memory copy of the active keys.
 
     A daemon thread reloads the copy every `refresh_s`, so the event loop never waits on the
@@ -216,20 +216,16 @@ class KeyCache:
     first `authenticate`, in the process that serves, not the one that built the cache.
     """
 
+    what = "gateway keys"
+
     def __init__(self, store: Store, refresh_s: float = 2.0) -> None:
-        if refresh_s <= 0:
-            raise UsageError(f"the key refresh interval must be positive, not {refresh_s}")
-        self.refresh_s = refresh_s
+        super().__init__(refresh_s)
         self._keys = KeyStore(store)
         self._entries: dict[str, tuple[ApiKey, float, str]] = {}
-        self._stop = threading.Event()
-        self._start_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self.refresh()  # a broken store fails at startup, not on the first request
 
     def authenticate(self, token: str) -> ApiKey | None:
-        if self._thread is None:
-            self._start()
+        self._ensure_started()
         if len(token) > MAX_TOKEN_CHARS:
             return None
         digest = token_digest(token)
@@ -244,26 +240,6 @@ class KeyCache:
         """Reload the active keys now (also what the background thread does)."""
         active = self._keys.active()
         self._entries = {digest: (key, _epoch(key.expires), digest) for digest, key in active}
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.refresh_s + 5)
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="garrison-key-refresh", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.refresh_s):
-            try:
-                self.refresh()
-            except Exception:  # the thread must outlive a store outage; it retries next tick
-                logger.warning("gateway keys: refresh failed, keeping the last copy", exc_info=True)
 
 
 def load_authenticator(store: Store, refresh_s: float = 2.0) -> KeyCache:
