@@ -17,6 +17,8 @@ $(VENV)/.core: $(BIN)/activate pyproject.toml
 
 # Test install: torch is pinned to the CPU build that is on local disk.
 $(VENV)/.test: $(VENV)/.core
+	@# The dashboard's browser tests drive Debian's Chromium.
+	test -x /usr/bin/chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test,dev]'
 	touch $@

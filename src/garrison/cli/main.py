@@ -9,6 +9,7 @@ import typer
 from garrison import __version__
 from garrison.cli.audit import audit_app
 from garrison.cli.bom import bom_command
+from garrison.cli.dashboard import dashboard_command
 from garrison.cli.data import data_app
 from garrison.cli.discover import discover_command
 from garrison.cli.gateway import gateway_app
@@ -50,6 +51,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(keys_app, name="keys")
 app.add_typer(inventory_app, name="inventory")
+app.command("dashboard")(dashboard_command)
 
 
 def _version(value: bool) -> None:

@@ -69,3 +69,38 @@ def _counted_requests(base: str, total: int) -> dict[tuple[str, str], int]:
         if sum(counts.values()) >= total or time.monotonic() > deadline:
             return counts
         time.sleep(0.1)
+
+
+def test_the_openai_client_sees_the_shared_limit_as_rate_limit_errors(tmp_path: Path) -> None:
+    import openai
+
+    redis = redis_url()
+    db = f"sqlite:///{tmp_path / 'garrison.db'}"
+    command = ["keys", "create", "--owner", "client", "--rpm", "20", "--format", "json"]
+    created = CliRunner().invoke(app, [*command, "--db", db])
+    assert created.exit_code == 0, created.stderr
+    secret = json.loads(created.stdout)["secret"]
+    with (
+        serving(fake_upstream(Seen())) as upstream,
+        gateway_serve(
+            tmp_path, f"{upstream}/v1", db=db, policy=GUARDS_OFF, workers=4, redis=redis
+        ) as gateway,
+    ):
+
+        async def main() -> Counter[str]:
+            api = openai.AsyncOpenAI(
+                base_url=f"{gateway.base}/v1", api_key=secret, max_retries=0, timeout=30
+            )
+
+            async def one() -> str:
+                try:
+                    await api.chat.completions.create(**chat())
+                except openai.RateLimitError:
+                    return "rate-limited"
+                return "answered"
+
+            async with api:
+                return Counter(await asyncio.gather(*(one() for _ in range(60))))
+
+        outcomes = asyncio.run(main())
+    assert outcomes == {"answered": 20, "rate-limited": 40}

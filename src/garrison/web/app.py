@@ -1,0 +1,197 @@
+"""The dashboard's Starlette app: overview, inventory, gateway and audit pages over one store."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from garrison.errors import UsageError
+from garrison.posture.eu_ai_act import TIERS
+from garrison.posture.inventory import Inventory
+from garrison.posture.observations import CATEGORIES
+from garrison.store.audit import AuditLog
+from garrison.store.db import Store
+from garrison.web import queries
+from garrison.web.auth import (
+    LOGIN_PATH,
+    SecurityHeaders,
+    TokenRequired,
+    token_matches,
+    with_session,
+)
+from garrison.web.charts import bar_chart
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+TOKEN_ENV = "GARRISON_DASHBOARD_TOKEN"
+DEFAULT_DAYS = 7
+MAX_DAYS = 31
+DEFAULT_RECORDS = 50
+MAX_RECORDS = 500
+_MAX_FORM_BYTES = 4096
+
+
+def create_dashboard(store: Store, *, token: str | None = None) -> Starlette:
+    """The dashboard app; with a `token`, every page asks for it once per browser."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    pages = _Pages(store, env, token)
+    middleware = [Middleware(SecurityHeaders)]
+    if token:
+        middleware.append(Middleware(TokenRequired, token=token))
+    routes = [
+        Route("/", pages.overview),
+        Route("/inventory", pages.inventory),
+        Route("/gateway", pages.gateway),
+        Route("/audit", pages.audit),
+        Route(LOGIN_PATH, pages.login, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(db_url: str, *, host: str, port: int, token: str | None) -> None:
+    """Serve the dashboard under uvicorn until interrupted."""
+    import uvicorn
+
+    from garrison.store import open_store
+
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, not {port}")
+    if not is_loopback(host) and not token:
+        raise UsageError(
+            f"refusing to serve the dashboard on {host} without a token: "
+            f"pass --token or set ${TOKEN_ENV}"
+        )
+    store = open_store(db_url)
+    try:
+        uvicorn.run(create_dashboard(store, token=token), host=host, port=port, access_log=False)
+    finally:
+        store.close()
+
+
+class _Pages:
+    def __init__(self, store: Store, env: jinja2.Environment, token: str | None) -> None:
+        self.store = store
+        self.env = env
+        self.token = token
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.env.get_template(name).render(page=name.removesuffix(".html"), **context)
+        return HTMLResponse(html, status_code=status)
+
+    def overview(self, request: Request) -> Response:
+        entries = Inventory(self.store).list()
+        findings = queries.finding_counts(entries)
+        tiers = [*TIERS, "unclassified"]
+        by_tier = [sum((e.risk_tier or "unclassified") == t for e in entries) for t in tiers]
+        traffic = queries.traffic(self.store, DEFAULT_DAYS)
+        days = sorted({b.hour[:10] for b in traffic.hours})
+        return self.render(
+            "overview.html",
+            assets=len(entries),
+            findings=findings,
+            severity_chart=bar_chart(
+                "Assets by worst finding",
+                list(findings.by_severity),
+                {"verdicts": list(findings.by_severity.values())},
+            ),
+            tier_chart=bar_chart("Assets by risk tier", tiers, {"assets": by_tier}),
+            traffic_chart=bar_chart(
+                f"Gateway requests per day, last {DEFAULT_DAYS} days",
+                days,
+                {
+                    "served": [
+                        sum(b.served for b in traffic.hours if b.hour[:10] == d) for d in days
+                    ],
+                    "refused": [
+                        sum(b.refused for b in traffic.hours if b.hour[:10] == d) for d in days
+                    ],
+                },
+            ),
+            coverage=queries.framework_coverage(),
+            verify=AuditLog(self.store).verify(),
+        )
+
+    def inventory(self, request: Request) -> Response:
+        kind = request.query_params.get("kind") or None
+        tier = request.query_params.get("tier") or None
+        problem = None
+        if kind is not None and kind not in CATEGORIES:
+            problem, kind = f"unknown kind {kind!r}", None
+        if tier is not None and tier not in (*TIERS, "unclassified"):
+            problem, tier = f"unknown risk tier {tier!r}", None
+        entries = Inventory(self.store).list(category=kind, tier=tier)
+        return self.render(
+            "inventory.html",
+            status=400 if problem else 200,
+            entries=entries,
+            kinds=CATEGORIES,
+            tiers=[*TIERS, "unclassified"],
+            kind=kind,
+            tier=tier,
+            problem=problem,
+        )
+
+    def gateway(self, request: Request) -> Response:
+        days = _bounded(request.query_params.get("days"), DEFAULT_DAYS, MAX_DAYS)
+        traffic = queries.traffic(self.store, days)
+        chart = bar_chart(
+            f"Requests per hour, last {days} days (UTC)",
+            [b.hour.replace("T", " ") + "h" for b in traffic.hours],
+            {
+                "served": [b.served for b in traffic.hours],
+                "refused": [b.refused for b in traffic.hours],
+            },
+        )
+        return self.render("gateway.html", days=days, traffic=traffic, traffic_chart=chart)
+
+    def audit(self, request: Request) -> Response:
+        limit = _bounded(request.query_params.get("limit"), DEFAULT_RECORDS, MAX_RECORDS)
+        log = AuditLog(self.store)
+        records = list(reversed(log.records(limit=limit)))
+        return self.render("audit.html", records=records, limit=limit, verify=log.verify())
+
+    async def login(self, request: Request) -> Response:
+        if self.token is None:
+            return RedirectResponse("/", status_code=303)
+        failed = request.query_params.get("failed") is not None
+        if request.method == "POST":
+            body = await request.body()
+            given = parse_qs(body[:_MAX_FORM_BYTES].decode("utf-8", "replace")).get("token", [""])
+            if token_matches(given[0], self.token):
+                return with_session(RedirectResponse("/", status_code=303), self.token)
+            failed = True
+        return self.render("login.html", status=401 if failed else 200, failed=failed)
+
+
+def _bounded(text: str | None, default: int, most: int) -> int:
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        return default
+    return min(max(value, 1), most)
