@@ -17,7 +17,10 @@ pytest.importorskip("atheris")
 
 def test_there_is_a_target_per_untrusted_parser() -> None:
     names = {t.stem for t in TARGETS}
-    for parser in ("pickle", "zip", "npy", "safetensors", "gguf", "bundle", "guard"):
+    for parser in (
+        "pickle", "zip", "npy", "safetensors", "gguf", "bundle", "guard", "posture", "sse",
+        "json_bounds",
+    ):  # fmt: skip
         assert f"fuzz_{parser}" in names
 
 

@@ -21,10 +21,11 @@ MODEL_WORDS = re.compile(
     r"(?i)model|weight|checkpoint|ckpt|mlflow|llm|gguf|onnx|safetensor|lora|finetun|fine-tun|"
     r"embedding"
 )
-_RESOURCE = re.compile(r'(?m)^\s*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{')
-_PUBLIC_ACL = re.compile(r'(?m)^\s*acl\s*=\s*"(public-read(?:-write)?)"')
+# [ \t]*, not \s*: \s* after ^ would rescan every following blank line (quadratic).
+_RESOURCE = re.compile(r'(?m)^[ \t]*resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{')
+_PUBLIC_ACL = re.compile(r'(?m)^[ \t]*acl\s*=\s*"(public-read(?:-write)?)"')
 _ALL_USERS = re.compile(r"\ballUsers\b|\ballAuthenticatedUsers\b")
-_AZURE_PUBLIC = re.compile(r'(?m)^\s*container_access_type\s*=\s*"(blob|container)"')
+_AZURE_PUBLIC = re.compile(r'(?m)^[ \t]*container_access_type\s*=\s*"(blob|container)"')
 _ANYONE = re.compile(
     r"""(?x)["']?Principal["']?\s*[:=]\s*(?:"\*"|\{\s*["']?AWS["']?\s*[:=]\s*\[?\s*"\*")"""
 )
@@ -34,7 +35,10 @@ _REF = re.compile(r"^\s*(\w+)\.([\w-]+)\.\w+\s*$")
 
 def _blocks(text: str) -> Iterator[tuple[str, str, str, int]]:
     """(type, label, body, line) of each resource block, braces matched outside strings."""
+    end, line, counted = 0, 1, 0
     for m in _RESOURCE.finditer(text):
+        if m.start() < end:  # inside the previous block (or its unclosed tail): HCL
+            continue  # resources never nest, and rescanning would be quadratic
         depth, i, quoted = 1, m.end(), False
         while i < len(text) and depth:
             ch = text[i]
@@ -45,11 +49,13 @@ def _blocks(text: str) -> Iterator[tuple[str, str, str, int]]:
             elif not quoted and ch == "}":
                 depth -= 1
             i += 1
-        yield m.group(1), m.group(2), text[m.end() : i], text.count("\n", 0, m.start()) + 1
+        end = i
+        line, counted = line + text.count("\n", counted, m.start()), m.start()
+        yield m.group(1), m.group(2), text[m.end() : i], line
 
 
 def _attribute(body: str, name: str) -> str | None:
-    m = re.search(rf'(?m)^\s*{name}\s*=\s*(?:"([^"]*)"|([\w.\[\]-]+))', body)
+    m = re.search(rf'(?m)^[ \t]*{name}\s*=\s*(?:"([^"]*)"|([\w.\[\]-]+))', body)
     if m is None:
         return None
     return m.group(1) if m.group(1) is not None else m.group(2)

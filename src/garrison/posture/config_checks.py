@@ -140,10 +140,7 @@ def _compose(checker: _Checker, services: dict[Any, Any]) -> None:
         launch = Launch(str(image), command, _env(svc.get("environment")), in_container=True)
         line = checker.line_of(f"{name}:")
         checker.launch(launch, str(name), line, exposed=_published(svc))
-        gpu = (
-            "driver: nvidia" in str(svc.get("deploy", ""))[:10_000]
-            or svc.get("runtime") == "nvidia"
-        )
+        gpu = _nvidia_device(svc.get("deploy")) or svc.get("runtime") == "nvidia"
         if not (is_inference(launch) or gpu):
             continue
         if svc.get("privileged") is True:
@@ -164,6 +161,31 @@ def _compose(checker: _Checker, services: dict[Any, Any]) -> None:
             checker.add(
                 rules.RUNS_AS_ROOT, line, f"{name}: no user set; {launch.image} runs as root"
             )
+
+
+def _nvidia_device(deploy: Any) -> bool:
+    """Whether compose `deploy` reserves an nvidia device: each node read once, since a
+    YAML alias can make the tree exponentially large as text (never str() it)."""
+    stack, seen = [deploy], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if node.get("driver") == "nvidia":
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and "driver: nvidia" in node:
+            return True
+    return False
+
+
+def _scalar(value: Any, default: str) -> str:
+    """A name as text; not a mapping or list, which an alias can make huge."""
+    return str(value) if isinstance(value, (str, int, float)) else default
 
 
 def _published(svc: dict[Any, Any]) -> bool:
@@ -190,6 +212,10 @@ def _mapping(value: Any) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _pod_specs(doc: dict[Any, Any]) -> Iterator[dict[Any, Any]]:
     kind = doc.get("kind")
     if kind not in _WORKLOADS:
@@ -206,10 +232,10 @@ def _pod_specs(doc: dict[Any, Any]) -> Iterator[dict[Any, Any]]:
 
 
 def _kubernetes(checker: _Checker, doc: dict[Any, Any]) -> None:
-    name = doc.get("metadata", {}).get("name", "") if isinstance(doc.get("metadata"), dict) else ""
+    name = _scalar(_mapping(doc.get("metadata")).get("name"), "")
     for spec in _pod_specs(doc):
         pod_sc = _mapping(spec.get("securityContext"))
-        containers = [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+        containers = [*_list(spec.get("containers")), *_list(spec.get("initContainers"))]
         for container in containers:
             if isinstance(container, dict):
                 _container(checker, str(name), container, pod_sc)
@@ -221,9 +247,11 @@ def _container(
     image = container.get("image") if isinstance(container.get("image"), str) else ""
     command = join_command(container.get("command"), container.get("args"))
     launch = Launch(str(image), command, _env(container.get("env")), in_container=True)
-    label = f"{workload}/{container.get('name', '?')}"
+    label = f"{workload}/{_scalar(container.get('name'), '?')}"
     line = (
-        checker.line_of(f"image: {image}") if image else checker.line_of(str(container.get("name")))
+        checker.line_of(f"image: {image}")
+        if image
+        else checker.line_of(_scalar(container.get("name"), "None"))
     )
     checker.launch(launch, label, line, exposed=True)
     limits = _mapping(_mapping(container.get("resources")).get("limits"))

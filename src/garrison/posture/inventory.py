@@ -38,9 +38,12 @@ class AreaVerdict:
     max_severity: str | None
     findings: int
     ts: str
+    rules: dict[str, int] = field(default_factory=dict)  # rule id -> findings of it
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        out = {name: getattr(self, name) for name in self.__slots__}
+        out["rules"] = dict(sorted(self.rules.items()))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ def inventory_uri(found: DiscoveredAsset) -> str:
 
 def verdict_of(findings: Iterable[Any], fail_on: Any, area: str, ts: str) -> AreaVerdict:
     """passed unless a finding is at or above the report's fail threshold."""
-    severities = [f.severity for f in findings]
+    found = builtins.list(findings)
+    severities = [f.severity for f in found]
     worst = max(severities, key=lambda s: s.rank) if severities else None
     return AreaVerdict(
         area=area,
@@ -108,6 +112,7 @@ def verdict_of(findings: Iterable[Any], fail_on: Any, area: str, ts: str) -> Are
         max_severity=worst.value if worst else None,
         findings=len(severities),
         ts=ts,
+        rules=dict(sorted(Counter(str(f.rule) for f in found).items())),
     )
 
 
@@ -339,7 +344,10 @@ def _store_verdicts(conn: Connection, verdicts: Mapping[int, AreaVerdict]) -> No
     if verdicts:
         conn.execute(
             insert(InventoryVerdict),
-            [{"asset_id": asset_id, **v.to_dict()} for asset_id, v in verdicts.items()],
+            [
+                {**v.to_dict(), "asset_id": asset_id, "rules": json.dumps(v.rules, sort_keys=True)}
+                for asset_id, v in verdicts.items()
+            ],
         )
 
 
@@ -349,7 +357,7 @@ def _verdicts(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, AreaV
         query = _VERDICTS.where(InventoryVerdict.asset_id.in_(chunk))
         for v in conn.execute(query):
             out[v.asset_id][v.area] = AreaVerdict(
-                v.area, bool(v.passed), v.max_severity, v.findings, v.ts
+                v.area, bool(v.passed), v.max_severity, v.findings, v.ts, json.loads(v.rules)
             )
     return out
 

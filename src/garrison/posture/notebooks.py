@@ -32,7 +32,9 @@ def notebook_code(data: Any) -> tuple[str, list[tuple[int, int]]]:
         text = (
             "".join(s for s in source if isinstance(s, str))
             if isinstance(source, list)
-            else str(source)
+            else source
+            if isinstance(source, str)
+            else ""  # never str() a structure: it may be nested deep enough to overflow
         )
         if text.lstrip().startswith("%%"):
             continue
@@ -51,7 +53,7 @@ def analyse_notebook(text: str, path: Path, asset: Asset) -> Observations:
     )
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
         return out
     code, starts = notebook_code(data)
     if TRIGGER.search(code):

@@ -211,7 +211,7 @@ def _declared(name: str, text: str) -> Iterator[tuple[str, int | None]]:
 def _package_json(text: str) -> Iterator[tuple[str, int | None]]:
     try:
         data: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
         return
     if not isinstance(data, dict):
         return
@@ -225,18 +225,26 @@ def _package_json(text: str) -> Iterator[tuple[str, int | None]]:
 def _pyproject(text: str) -> Iterator[tuple[str, int | None]]:
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return
-    project = data.get("project", {})
-    specs: list[Any] = list(project.get("dependencies", []) or [])
-    for extra in (project.get("optional-dependencies", {}) or {}).values():
-        specs.extend(extra or [])
-    poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-    specs.extend(poetry if isinstance(poetry, dict) else [])
+    project = _table(data, "project")
+    specs: list[Any] = _array(project.get("dependencies"))
+    for extra in _table(project, "optional-dependencies").values():
+        specs.extend(_array(extra))
+    specs.extend(_table(_table(_table(data, "tool"), "poetry"), "dependencies"))
     for spec in specs:
-        m = _REQUIREMENT.match(str(spec))
+        m = _REQUIREMENT.match(spec) if isinstance(spec, str) else None
         if m:
             yield m.group(1), _line_of(text, m.group(1))
+
+
+def _table(table: dict[str, Any], key: str) -> dict[str, Any]:
+    value = table.get(key)  # a hostile file may put any type anywhere
+    return value if isinstance(value, dict) else {}
+
+
+def _array(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _line_of(text: str, needle: str) -> int | None:

@@ -185,3 +185,4 @@ class InventoryVerdict(Base):
     max_severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
     findings: Mapped[int] = mapped_column(Integer)
     ts: Mapped[str] = mapped_column(String(32))
+    rules: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON {rule id: count}

@@ -111,6 +111,7 @@ class _Pages:
         by_tier = [sum((e.risk_tier or "unclassified") == t for e in entries) for t in tiers]
         traffic = queries.traffic(self.store, DEFAULT_DAYS)
         days = sorted({b.hour[:10] for b in traffic.hours})
+        by_framework = queries.findings_by_framework(findings.by_rule)
         return self.render(
             "overview.html",
             assets=len(entries),
@@ -121,6 +122,12 @@ class _Pages:
                 {"verdicts": list(findings.by_severity.values())},
             ),
             tier_chart=bar_chart("Assets by risk tier", tiers, {"assets": by_tier}),
+            by_framework=by_framework,
+            framework_chart=bar_chart(
+                "Current findings by framework",
+                [f.framework for f in by_framework],
+                {"findings": [f.findings for f in by_framework]},
+            ),
             traffic_chart=bar_chart(
                 f"Gateway requests per day, last {DEFAULT_DAYS} days",
                 days,

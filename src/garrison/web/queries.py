@@ -27,6 +27,8 @@ class FindingCounts:
     by_severity: dict[str, int]  # assets whose worst finding in an area has this severity
     by_area: dict[str, int]  # findings per area
     failing: int  # asset-area verdicts that did not pass
+    by_rule: dict[str, int]  # findings per rule id, from the verdicts that name their rules
+    unattributed: int  # findings of verdicts recorded before the store kept rule ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,24 @@ class Coverage:
     items: int
 
 
+@dataclass(frozen=True, slots=True)
+class FrameworkFindings:
+    framework: str
+    title: str
+    findings: int  # current findings whose rule maps to at least one item of the framework
+    by_item: dict[str, int]  # item id -> findings, only items that have some
+
+
 def finding_counts(entries: list[InventoryEntry]) -> FindingCounts:
     severity: Counter[str] = Counter()
     area: Counter[str] = Counter()
-    failing = 0
+    rules: Counter[str] = Counter()
+    failing = unattributed = 0
     for entry in entries:
         for verdict in entry.verdicts.values():
             area[verdict.area] += verdict.findings
+            rules.update(verdict.rules)
+            unattributed += max(0, verdict.findings - sum(verdict.rules.values()))
             if verdict.max_severity:
                 severity[verdict.max_severity] += 1
             failing += not verdict.passed
@@ -65,6 +78,8 @@ def finding_counts(entries: list[InventoryEntry]) -> FindingCounts:
         by_severity={s: severity[s] for s in SEVERITIES},
         by_area=dict(sorted(area.items())),
         failing=failing,
+        by_rule=dict(sorted(rules.items())),
+        unattributed=unattributed,
     )
 
 
@@ -112,4 +127,29 @@ def framework_coverage() -> list[Coverage]:
         framework = load(name)
         covered = sum(bool(covering_rules(item, rules)) for item in framework.items)
         out.append(Coverage(name, framework.title, covered, len(framework.items)))
+    return out
+
+
+def findings_by_framework(by_rule: dict[str, int]) -> list[FrameworkFindings]:
+    """Each framework's share of the current findings, through the rules' references.
+
+    A finding counts once per framework however many of its items the rule maps to; rules
+    this version does not know map to nothing.
+    """
+    from garrison.frameworks import FRAMEWORKS, covering_rules, load
+    from garrison.rules import all_rules
+
+    rules = list(all_rules().values())
+    out = []
+    for name in FRAMEWORKS:
+        framework = load(name)
+        mapped: set[str] = set()
+        by_item: dict[str, int] = {}
+        for item in framework.items:
+            fired = [r for r in covering_rules(item, rules) if by_rule.get(r)]
+            if fired:
+                by_item[item.id] = sum(by_rule[r] for r in fired)
+                mapped.update(fired)
+        total = sum(by_rule[r] for r in mapped)
+        out.append(FrameworkFindings(name, framework.title, total, by_item))
     return out

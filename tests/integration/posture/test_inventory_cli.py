@@ -43,6 +43,8 @@ def test_inventory_lists_recorded_assets_with_their_posture_verdicts(db: str) ->
     ]
     verdicts = [e["verdicts"]["posture"]["passed"] for e in entries]  # type: ignore[index]
     assert verdicts == [False, False, True]
+    rules = [e["verdicts"]["posture"]["rules"] for e in entries]  # type: ignore[index]
+    assert rules == [{"GA-POST-001": 1}, {"GA-POST-001": 1}, {"GA-POST-013": 1}]
     assert [e["name"] for e in listing(db, "--kind", "model")] == ["safetensors"]
     table = runner.invoke(app, ["inventory", "--db", db])
     assert table.exit_code == 0

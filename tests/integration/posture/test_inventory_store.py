@@ -35,8 +35,8 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-def finding(path: Path, severity: Severity) -> Finding:
-    return Finding("GA-TEST-001", "test", severity, Asset.from_path(path), Location(str(path)))
+def finding(path: Path, severity: Severity, rule: str = "GA-TEST-001") -> Finding:
+    return Finding(rule, "test", severity, Asset.from_path(path), Location(str(path)))
 
 
 @pytest.fixture
@@ -107,6 +107,26 @@ def test_record_verdict_is_the_hook_for_other_areas(store: Store, tmp_path: Path
     with pytest.raises(UsageError, match="not in the inventory"):
         inventory.record_verdict("file:///nowhere", "supplychain", found.report)
     assert actions(store)[-1] == "inventory.verdict"
+
+
+def test_verdicts_keep_how_many_findings_each_rule_gave(store: Store, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    inventory = Inventory(store)
+    inventory.record_discovery(discover(repo))
+    assert inventory.find("openai").verdicts["posture"].rules == {"GA-POST-001": 1}
+    assert inventory.find("safetensors").verdicts["posture"].rules == {}
+    path = repo / "weights.safetensors"
+    found = [finding(path, Severity.CRITICAL, rule) for rule in ("GA-PKL-001",) * 2]
+    found.append(finding(path, Severity.HIGH, "GA-PKL-004"))
+    assert inventory.record_scan(Report("scan", [str(path)], findings=found), "supplychain") == 1
+    [entry] = [e for e in inventory.list() if e.name == "safetensors"]
+    verdict = entry.verdicts["supplychain"]
+    assert (verdict.findings, verdict.rules) == (3, {"GA-PKL-001": 2, "GA-PKL-004": 1})
+    assert entry.to_dict()["verdicts"]["supplychain"]["rules"] == verdict.rules
+    # A clean scan replaces the counts rather than adding to them.
+    clean = inventory.record_verdict(entry.uri, "supplychain", Report("scan", [str(path)]))
+    assert clean.rules == {} and inventory.find(entry.uri).verdicts["supplychain"].rules == {}
+    assert AuditLog(store).verify().ok
 
 
 def test_classify_records_tier_actor_and_an_audit_record(store: Store, tmp_path: Path) -> None:

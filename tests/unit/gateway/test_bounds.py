@@ -147,3 +147,20 @@ _json = st.recursive(
 def test_depth_scan_agrees_with_the_parsed_value(value: Any, limit: int) -> None:
     text = json.dumps(value)
     assert bounds.nested_deeper_than(text, limit) == (_depth(value) > limit)
+
+
+_BODY_PIECES = st.sampled_from(
+    [b"{", b"}", b"[", b"]", b'"', b"\\", b":", b",", b'"a"', b"1", b"null", b"\xff", b"\x00"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.lists(_BODY_PIECES, max_size=200).map(b"".join))
+def test_arbitrary_bodies_give_a_shallow_object_or_a_400(body: bytes) -> None:
+    try:
+        parsed = bounds.parse_object(body, 4)
+    except GatewayError as exc:
+        assert exc.status == 400
+        return
+    assert isinstance(parsed, dict)
+    assert _depth(parsed) <= 4

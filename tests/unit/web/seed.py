@@ -57,7 +57,10 @@ def _request(i: int, ts: datetime, decision: str, reason: str) -> dict[str, obje
 
 
 def seed_store(directory: Path) -> Store:
-    """3 models (one with a hostile name), 1 dataset; 6 requests in the last hours, 2 blocked."""
+    """3 models (one with a hostile name), 1 dataset; 6 requests in the last hours, 2 blocked.
+
+    Verdicts: 2 findings of GA-PKL-001 (OWASP LLM03, ML06, two ATLAS techniques) and one of
+    GA-POST-014 (NIST GOVERN 1.6 only)."""
     store = open_store(f"sqlite:///{directory / 'garrison.db'}")
     assets = [
         _asset(1, "model", "resnet.safetensors", "high"),
@@ -67,11 +70,11 @@ def seed_store(directory: Path) -> Store:
     ]
     verdicts = [
         {"asset_id": 3, "area": "supplychain", "passed": False, "max_severity": "critical",
-         "findings": 2, "ts": NOW},
+         "findings": 2, "ts": NOW, "rules": '{"GA-PKL-001": 2}'},
         {"asset_id": 1, "area": "posture", "passed": True, "max_severity": "low",
-         "findings": 1, "ts": NOW},
+         "findings": 1, "ts": NOW, "rules": '{"GA-POST-014": 1}'},
         {"asset_id": 4, "area": "posture", "passed": True, "max_severity": None,
-         "findings": 0, "ts": NOW},
+         "findings": 0, "ts": NOW, "rules": "{}"},
     ]  # fmt: skip
     now = datetime.now(UTC)
     requests = [_request(i, now - timedelta(hours=i), "allow", "ok") for i in range(4)] + [

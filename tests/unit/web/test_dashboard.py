@@ -54,6 +54,40 @@ def test_overview_shows_counts_charts_and_verified_audit_log(client: TestClient)
     assert "Framework coverage of the rules" in html and "OWASP" in html
 
 
+def framework_rows(html: str) -> dict[str, str]:
+    body = html.split('<table id="framework-findings">', 1)[1].split("</table>", 1)[0]
+    rows = [r.split("</tr>", 1)[0] for r in body.split("<tr>")[2:]]
+    return {r.split("</td>", 1)[0].removeprefix("<td>"): r for r in rows}
+
+
+def test_overview_counts_current_findings_per_framework(client: TestClient) -> None:
+    html = client.get("/").text
+    rows = framework_rows(html)
+    # Two GA-PKL-001 findings: OWASP LLM03 and ML06, and two ATLAS techniques counted once.
+    assert "<td>2</td><td>OWASP-LLM03:2025 (2)</td>" in rows["OWASP Top 10 for LLM Applications"]
+    assert "<td>OWASP-ML06:2023 (2)</td>" in rows["OWASP Machine Learning Security Top 10"]
+    atlas = next(r for title, r in rows.items() if title.startswith("MITRE ATLAS"))
+    assert "<td>2</td><td>ATLAS-AML.T0010 (2), ATLAS-AML.T0011 (2)</td>" in atlas
+    assert (
+        "<td>1</td><td>NIST-AI-RMF-GOVERN-1.6 (1)</td>"
+        in rows["NIST AI Risk Management Framework 1.0"]
+    )
+    eu = next(r for title, r in rows.items() if title.startswith("EU Artificial"))
+    assert "<td>0</td><td></td>" in eu
+    assert "owasp-llm findings: 2" in html  # the chart's bar
+    assert "before the store kept rule ids" not in html
+
+
+def test_findings_recorded_without_rule_ids_are_named_not_guessed(
+    client: TestClient, store: Store
+) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE inventory_verdicts SET rules = '{}' WHERE area = 'supplychain'"))
+    html = client.get("/").text
+    assert "2 finding(s) come from" in html and "before the store kept rule ids" in html
+    assert "<td>0</td><td></td>" in framework_rows(html)["OWASP Top 10 for LLM Applications"]
+
+
 def test_overview_reports_a_tampered_audit_log(client: TestClient, store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_records SET subject = 'edited' WHERE seq = 1"))

@@ -81,10 +81,13 @@ def test_never_exceeds_the_rate_even_with_concurrency_and_retries() -> None:
     assert not [a for a in answers if isinstance(a, Exception)]
     times = sorted(app.times)
     assert len(times) == 23
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    # Arrival times carry scheduling noise on a busy machine; the spacing is 40 ms.
-    assert min(gaps) >= 0.6 / rate
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    # Server-side arrival times carry scheduling noise on a busy machine (one late arrival
+    # squeezes the next gap), so judge the spacing (40 ms) by its median and the rate by
+    # windows, which one noisy arrival cannot push over by more than one request.
+    assert gaps[len(gaps) // 2] >= 0.8 / rate
     assert max(sum(1 for t in times if s <= t < s + 0.5) for s in times) <= rate * 0.5 + 1
+    assert max(sum(1 for t in times if s <= t < s + 1.0) for s in times) <= rate + 1
 
 
 def test_wrong_key_stops_the_run_with_a_clear_message() -> None:
