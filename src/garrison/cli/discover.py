@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
-from garrison.cli.scan import OutputFormat
+from garrison.cli.scan import (
+    FailOnOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    PolicyOption,
+)
 
 if TYPE_CHECKING:
     from garrison.policy import Policy
@@ -22,21 +28,10 @@ def discover_command(
     paths: Annotated[
         list[Path], typer.Argument(metavar="PATH", help="Repositories, directories or disks.")
     ],
-    format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = OutputFormat.console,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            help="Exit 1 when a finding is at or above: critical, high, medium, low, info."
-        ),
-    ] = None,
-    policy_file: Annotated[
-        Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
-    ] = None,
+    format: FormatOption = OutputFormat.console,
+    output: OutputOption = None,
+    fail_on: FailOnOption = None,
+    policy_file: PolicyOption = None,
     gateway_url: Annotated[
         list[str] | None,
         typer.Option(

@@ -24,26 +24,29 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
+# The report options `scan` and `discover` share.
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option(help="Exit 1 when a finding is at or above: critical, high, medium, low, info."),
+]
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
+]
+
+
 @handle_errors
 def scan_command(
     paths: Annotated[
         list[Path], typer.Argument(metavar="PATH", help="Model files, archives or directories.")
     ],
-    format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Report format.")
-    ] = OutputFormat.console,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            help="Exit 1 when a finding is at or above: critical, high, medium, low, info."
-        ),
-    ] = None,
-    policy_file: Annotated[
-        Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
-    ] = None,
+    format: FormatOption = OutputFormat.console,
+    output: OutputOption = None,
+    fail_on: FailOnOption = None,
+    policy_file: PolicyOption = None,
     jobs: Annotated[
         int,
         typer.Option(
