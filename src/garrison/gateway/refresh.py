@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 
 from garrison.errors import UsageError
 
 logger = logging.getLogger(__name__)
 
 
-class Refreshed:
+class Refreshed(ABC):
     """Subclasses load their copy in `refresh()` and call `_ensure_started()` when read."""
 
     what = "store data"  # named in the error and the log line
@@ -27,8 +28,9 @@ class Refreshed:
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def refresh(self) -> None:
-        raise NotImplementedError
+        """Reload the in-memory copy from the store."""
 
     def close(self) -> None:
         self._stop.set()
