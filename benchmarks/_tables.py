@@ -93,7 +93,11 @@ def _claim_detail(name: str, results: dict[str, Any]) -> str:
     cases = list(results["scale"])
     case = next((c for c in cases if c.split("_")[0] in name), None)
     case = case or next(c for c in cases if c.split("_")[-1] in name)  # pickles_5x_faster...
-    return _speed_detail(results["scale"][case]["tools"])
+    detail = _speed_detail(results["scale"][case]["tools"])
+    floor = results["scale"][case].get("floor")
+    if floor:  # what a bare pure-Python opcode walk costs on the same files
+        detail += f"; floor: python + pickletools.genops alone {floor['seconds']:.2f} s"
+    return detail
 
 
 def _speed_detail(row: dict[str, Any]) -> str:

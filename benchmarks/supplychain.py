@@ -201,7 +201,9 @@ def _run_scale(
         ),
     }
     try:
-        return {name: _run_case(tools, name, target) for name, target in cases.items()}
+        out = {name: _run_case(tools, name, target) for name, target in cases.items()}
+        out["small_pickles"]["floor"] = _floor(cases["small_pickles"])
+        return out
     finally:
         if not keep:
             shutil.rmtree(large, ignore_errors=True)
@@ -222,6 +224,18 @@ def _run_case(tools: list[_peers.Tool], name: str, target: Path) -> dict[str, An
         case["tools"][tool.name] = _timed(tool, target)
         log.info("%s %-10s %s", target.name, tool.name, case["tools"][tool.name])
     return case
+
+
+def _floor(target: Path) -> dict[str, Any]:
+    """Python start-up plus a bare `pickletools.genops` walk of every file, best of three:
+    what any pure-Python scanner pays before it judges anything."""
+    script = ROOT / "benchmarks" / "_pickle_floor.py"
+    runs = [measure([str(PROJECT_PYTHON), str(script), str(target)], CASE_TIMEOUT) for _ in "123"]
+    return {
+        "what": "python start-up + pickletools.genops over every file, no analysis",
+        "seconds": round(min(r.seconds for r in runs), 3),
+        "opcodes": int(runs[0].stdout.strip() or 0),
+    }
 
 
 def _timed(tool: _peers.Tool, target: Path) -> dict[str, Any]:

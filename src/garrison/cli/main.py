@@ -1,57 +1,42 @@
-"""The `garrison` command."""
+"""The `garrison` command.
+
+Commands are registered lazily: `garrison scan ...` imports and builds only the scan
+command, because building every command's options on each start cost a third of a
+second. `garrison --help` (or an unknown name) builds them all.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+import sys
+from typing import Annotated, Any
 
 import typer
 
 from garrison import __version__
-from garrison.cli.audit import audit_app
-from garrison.cli.bom import bom_command
-from garrison.cli.dashboard import dashboard_command
-from garrison.cli.data import data_app
-from garrison.cli.discover import discover_command
-from garrison.cli.gateway import gateway_app
-from garrison.cli.guard import guard_command
-from garrison.cli.harden import harden_app
-from garrison.cli.inventory import inventory_app
-from garrison.cli.keys import keys_app
-from garrison.cli.models import models_app
-from garrison.cli.modeltest import test_app
-from garrison.cli.provenance import keygen_command, sign_command, verify_command
-from garrison.cli.redteam import redteam_command
-from garrison.cli.report import report_command
-from garrison.cli.rules import rules_command
-from garrison.cli.scan import scan_command
 
-app = typer.Typer(
-    name="garrison",
-    help="Security for machine-learning systems.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command("scan")(scan_command)
-app.command("discover")(discover_command)
-app.command("rules")(rules_command)
-app.command("report")(report_command)
-app.command("keygen")(keygen_command)
-app.command("sign")(sign_command)
-app.command("verify")(verify_command)
-app.command("bom")(bom_command)
-app.add_typer(models_app, name="models")
-app.add_typer(test_app, name="test")
-app.add_typer(harden_app, name="harden")
-app.add_typer(data_app, name="data")
-app.command("redteam")(redteam_command)
-app.command("guard")(guard_command)
-app.add_typer(audit_app, name="audit")
-app.add_typer(gateway_app, name="gateway")
-app.add_typer(keys_app, name="keys")
-app.add_typer(inventory_app, name="inventory")
-app.command("dashboard")(dashboard_command)
+# name -> (module, attribute, is a command group)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "scan": ("garrison.cli.scan", "scan_command", False),
+    "discover": ("garrison.cli.discover", "discover_command", False),
+    "rules": ("garrison.cli.rules", "rules_command", False),
+    "report": ("garrison.cli.report", "report_command", False),
+    "keygen": ("garrison.cli.provenance", "keygen_command", False),
+    "sign": ("garrison.cli.provenance", "sign_command", False),
+    "verify": ("garrison.cli.provenance", "verify_command", False),
+    "bom": ("garrison.cli.bom", "bom_command", False),
+    "models": ("garrison.cli.models", "models_app", True),
+    "test": ("garrison.cli.modeltest", "test_app", True),
+    "harden": ("garrison.cli.harden", "harden_app", True),
+    "data": ("garrison.cli.data", "data_app", True),
+    "redteam": ("garrison.cli.redteam", "redteam_command", False),
+    "guard": ("garrison.cli.guard", "guard_command", False),
+    "audit": ("garrison.cli.audit", "audit_app", True),
+    "gateway": ("garrison.cli.gateway", "gateway_app", True),
+    "keys": ("garrison.cli.keys", "keys_app", True),
+    "inventory": ("garrison.cli.inventory", "inventory_app", True),
+    "dashboard": ("garrison.cli.dashboard", "dashboard_command", False),
+}
 
 
 def _version(value: bool) -> None:
@@ -60,7 +45,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -69,5 +53,41 @@ def root(
     """Security for machine-learning systems."""
 
 
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, or with just `only` when it names one."""
+    cli = typer.Typer(
+        name="garrison",
+        help="Security for machine-learning systems.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    cli.callback()(root)
+    names = [only] if only in COMMANDS else list(COMMANDS)
+    for name in names:
+        module, attribute, group = COMMANDS[name]
+        target = getattr(importlib.import_module(module), attribute)
+        if group:
+            cli.add_typer(target, name=name)
+        else:
+            cli.command(name)(target)
+    return cli
+
+
+def _requested(argv: list[str]) -> str | None:
+    """The command name on the line, if the first word names one (options come after)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
+
+
 def main() -> None:
-    app()
+    build_app(_requested(sys.argv[1:]))()
+
+
+def __getattr__(name: str) -> Any:
+    # `from garrison.cli.main import app` (tests, embedding) gets the full CLI, built once.
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(name)

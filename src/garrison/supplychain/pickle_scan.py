@@ -285,7 +285,6 @@ class Reporter:
         target = resolve_target(record.func, record.args, self.policy)
         if isinstance(record.func, GlobalRef):
             self.called.add(id(record.func))
-        evidence = render_call(target, record)
         if isinstance(record.func, GlobalRef) and not target.via:
             verdict = self.verdict(record.func)  # knows where the module name ends
         elif target.path:
@@ -298,13 +297,15 @@ class Reporter:
                          record.offset, record.opcode_index)  # fmt: skip
                 return
             family = f" ({verdict.family})"
-            self.add(DANGEROUS_CALLABLE, evidence + family, record.offset, record.opcode_index)
+            evidence = render_call(target, record) + family
+            self.add(DANGEROUS_CALLABLE, evidence, record.offset, record.opcode_index)
             return
+        # Safe calls are the common case: their evidence is rendered only when reported.
         if not isinstance(record.func, GlobalRef):
-            self.judge_indirect(target, record, evidence)
+            self.judge_indirect(target, record, render_call(target, record))
             return
         if verdict.kind == "unknown":
-            self.judge_unknown(record, target, evidence)
+            self.judge_unknown(record, target)
         else:
             self.judge_safe_arguments(target, record)
 
@@ -331,7 +332,7 @@ class Reporter:
         severity = Severity.MEDIUM if root.kind == "safe" else None
         self.add(INDIRECT_CALL, evidence, record.offset, record.opcode_index, severity=severity)
 
-    def judge_unknown(self, record: CallRecord, target: Target, evidence: str) -> None:
+    def judge_unknown(self, record: CallRecord, target: Target) -> None:
         assert isinstance(record.func, GlobalRef)
         name = record.func.name.rsplit(".", 1)[-1]
         is_class = record.kind in ("newobj", "newobj_ex") or (
@@ -346,7 +347,7 @@ class Reporter:
                 self.add(UNKNOWN_CLASS, f"instantiates {record.func.full}",
                          record.offset, record.opcode_index)  # fmt: skip
             return
-        self.add(UNKNOWN_CALLABLE, evidence, record.offset, record.opcode_index)
+        self.add(UNKNOWN_CALLABLE, render_call(target, record), record.offset, record.opcode_index)
 
     def judge_safe_arguments(self, target: Target, record: CallRecord) -> None:
         """Safe helpers that call one of their arguments pass on that argument's risk."""

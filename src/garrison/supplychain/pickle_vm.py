@@ -174,8 +174,12 @@ class Reader:
                 self.stream.seek(self.pos)
 
     def read(self, n: int) -> bytes:
-        self._sync()
-        self._need(n)
+        # The hot path of every opcode: the checks of _sync and _need inlined.
+        frame_end = self.frame_end
+        if frame_end is not None and self.pos >= frame_end:
+            self._sync()
+        if self.pos + n > self.limit:
+            self._need(n)
         data = self.stream.read(n)
         if len(data) != n:
             raise ParseError(f"pickle truncated at byte {self.pos}")
@@ -363,7 +367,9 @@ class Machine:
         batch = self.limits.opcode_batch
         try:
             while True:
-                reader._sync()
+                frame_end = reader.frame_end
+                if frame_end is not None and reader.pos >= frame_end:
+                    reader._sync()
                 self.op_offset = reader.pos
                 code = reader.read(1)[0]
                 program.opcodes += 1

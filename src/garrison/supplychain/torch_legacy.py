@@ -65,6 +65,8 @@ _ELEMENT_SIZES = {
     "QInt8": 1, "QInt32": 4, "QUInt4x2": 1, "QUInt2x4": 1, "Untyped": 1,
 }  # fmt: skip
 _HEAD = 64
+_MAGIC_BYTES = MAGIC_NUMBER.to_bytes(10, "little")
+_MAGIC_DIGITS = str(MAGIC_NUMBER).encode()
 
 
 def is_legacy_torch(stream: BinaryIO) -> bool:
@@ -72,6 +74,10 @@ def is_legacy_torch(stream: BinaryIO) -> bool:
     stream.seek(0)
     head = stream.read(_HEAD)
     stream.seek(0)
+    # The magic constant appears literally whichever opcode wrote it (LONG1/LONG4 bytes, or
+    # INT/LONG digits): without it, skip the VM run that every pickle file would pay.
+    if _MAGIC_BYTES not in head and _MAGIC_DIGITS not in head:
+        return False
     program = analyse(io.BytesIO(head), 0, VMLimits(_HEAD, 16, _ignore, joblib=False))
     result = program.result
     return program.complete and isinstance(result, Const) and result.value == MAGIC_NUMBER
