@@ -24,6 +24,13 @@ def dashboard_command(
             help="Token a browser must give once (?token= or the login form).",
         ),
     ] = None,
+    verify_every: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="Seconds a full audit-log verify stays current before a background re-verify.",
+        ),
+    ] = 60.0,
     db: DbOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -32,4 +39,10 @@ def dashboard_command(
     from garrison.store import database_url
     from garrison.web.app import serve
 
-    serve(db or database_url(load_policy()), host=host, port=port, token=token or None)
+    serve(
+        db or database_url(load_policy()),
+        host=host,
+        port=port,
+        token=token or None,
+        verify_ttl_s=verify_every,
+    )

@@ -12,7 +12,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -27,10 +27,12 @@ from garrison.web.auth import (
     LOGIN_PATH,
     SecurityHeaders,
     TokenRequired,
+    same_origin,
     token_matches,
     with_session,
 )
 from garrison.web.charts import bar_chart
+from garrison.web.verify_cache import DEFAULT_TTL_S, VerifyCache, duration
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +43,24 @@ MAX_DAYS = 31
 DEFAULT_RECORDS = 50
 MAX_RECORDS = 500
 _MAX_FORM_BYTES = 4096
+VERIFY_PATH = "/audit/verify"
 
 
-def create_dashboard(store: Store, *, token: str | None = None) -> Starlette:
-    """The dashboard app; with a `token`, every page asks for it once per browser."""
+def create_dashboard(
+    store: Store, *, token: str | None = None, verify_ttl_s: float = DEFAULT_TTL_S
+) -> Starlette:
+    """The dashboard app; with a `token`, every page asks for it once per browser.
+
+    Pages show the audit log's latest full verify, run again in the background once it is
+    older than `verify_ttl_s`; the app's `state.verify_cache` holds it.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    pages = _Pages(store, env, token)
+    verify_cache = VerifyCache(AuditLog(store).verify, ttl_s=verify_ttl_s)
+    pages = _Pages(store, env, token, verify_cache)
     middleware = [Middleware(SecurityHeaders)]
     if token:
         middleware.append(Middleware(TokenRequired, token=token))
@@ -59,10 +69,13 @@ def create_dashboard(store: Store, *, token: str | None = None) -> Starlette:
         Route("/inventory", pages.inventory),
         Route("/gateway", pages.gateway),
         Route("/audit", pages.audit),
+        Route(VERIFY_PATH, pages.verify_audit, methods=["POST"]),
         Route(LOGIN_PATH, pages.login, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.verify_cache = verify_cache
+    return app
 
 
 def is_loopback(host: str) -> bool:
@@ -74,7 +87,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(db_url: str, *, host: str, port: int, token: str | None) -> None:
+def serve(
+    db_url: str,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    verify_ttl_s: float = DEFAULT_TTL_S,
+) -> None:
     """Serve the dashboard under uvicorn until interrupted."""
     import uvicorn
 
@@ -87,18 +107,26 @@ def serve(db_url: str, *, host: str, port: int, token: str | None) -> None:
             f"refusing to serve the dashboard on {host} without a token: "
             f"pass --token or set ${TOKEN_ENV}"
         )
+    if verify_ttl_s <= 0:
+        raise UsageError(f"the audit verify interval must be positive, not {verify_ttl_s} s")
     store = open_store(db_url)
     try:
-        uvicorn.run(create_dashboard(store, token=token), host=host, port=port, access_log=False)
+        app = create_dashboard(store, token=token, verify_ttl_s=verify_ttl_s)
+        # Start the first full verify now, so the first page does not wait for all of it.
+        app.state.verify_cache.refresh_in_background()
+        uvicorn.run(app, host=host, port=port, access_log=False)
     finally:
         store.close()
 
 
 class _Pages:
-    def __init__(self, store: Store, env: jinja2.Environment, token: str | None) -> None:
+    def __init__(
+        self, store: Store, env: jinja2.Environment, token: str | None, verify: VerifyCache
+    ) -> None:
         self.store = store
         self.env = env
         self.token = token
+        self.verify = verify
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(page=name.removesuffix(".html"), **context)
@@ -141,7 +169,7 @@ class _Pages:
                 },
             ),
             coverage=queries.framework_coverage(),
-            verify=AuditLog(self.store).verify(),
+            verify=self.verify.state(),
         )
 
     def inventory(self, request: Request) -> Response:
@@ -179,9 +207,22 @@ class _Pages:
 
     def audit(self, request: Request) -> Response:
         limit = _bounded(request.query_params.get("limit"), DEFAULT_RECORDS, MAX_RECORDS)
-        log = AuditLog(self.store)
-        records = list(reversed(log.records(limit=limit)))
-        return self.render("audit.html", records=records, limit=limit, verify=log.verify())
+        records = list(reversed(AuditLog(self.store).records(limit=limit)))
+        return self.render(
+            "audit.html",
+            records=records,
+            limit=limit,
+            verify=self.verify.state(),
+            verify_every=duration(self.verify.ttl_s),
+        )
+
+    def verify_audit(self, request: Request) -> Response:
+        """Verify the whole log now, then show the audit page with the fresh result."""
+        # Without a token there is no cookie for SameSite to guard, so refuse other sites here.
+        if not same_origin(request):
+            return PlainTextResponse("refused: a request from another site", status_code=403)
+        self.verify.verify_now()
+        return RedirectResponse("/audit", status_code=303)
 
     async def login(self, request: Request) -> Response:
         if self.token is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -43,6 +43,23 @@ def token_matches(given: str, token: str) -> bool:
 def with_session(response: Response, token: str) -> Response:
     response.set_cookie(COOKIE, session_value(token), httponly=True, samesite="strict", path="/")
     return response
+
+
+def same_origin(request: Request) -> bool:
+    """False for a request a browser says came from another site.
+
+    Browsers send `Sec-Fetch-Site` with every request; older ones send only `Origin`, which
+    is "null" under our no-referrer policy, so a null origin is refused. Clients that send
+    neither (curl, scripts) are not browsers another site could drive.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    netloc = urlsplit(origin).netloc.lower()  # empty for "null", an opaque origin
+    return bool(netloc) and netloc == request.headers.get("host", "").lower()
 
 
 class SecurityHeaders(BaseHTTPMiddleware):

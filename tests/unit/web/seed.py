@@ -57,11 +57,16 @@ def _request(i: int, ts: datetime, decision: str, reason: str) -> dict[str, obje
 
 
 def seed_store(directory: Path) -> Store:
+    """The seeded store in a SQLite file under `directory`."""
+    return seed_url(f"sqlite:///{directory / 'garrison.db'}")
+
+
+def seed_url(url: str) -> Store:
     """3 models (one with a hostile name), 1 dataset; 6 requests in the last hours, 2 blocked.
 
     Verdicts: 2 findings of GA-PKL-001 (OWASP LLM03, ML06, two ATLAS techniques) and one of
-    GA-POST-014 (NIST GOVERN 1.6 only)."""
-    store = open_store(f"sqlite:///{directory / 'garrison.db'}")
+    GA-POST-014 (NIST GOVERN 1.6 only). The store at `url` must be empty."""
+    store = open_store(url)
     assets = [
         _asset(1, "model", "resnet.safetensors", "high"),
         _asset(2, "model", HOSTILE_NAME, None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,90 @@ def test_overview_reports_a_tampered_audit_log(client: TestClient, store: Store)
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit_records SET subject = 'edited' WHERE seq = 1"))
     assert "verification FAILED at record #1" in client.get("/").text
+
+
+def audit_state(html: str) -> str:
+    return html.split('id="audit-state">', 1)[1].split("</p>", 1)[0]
+
+
+def test_pages_show_the_kept_verify_until_one_is_forced(client: TestClient, store: Store) -> None:
+    assert "Audit log verified: 2 records" in audit_state(client.get("/").text)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_records SET details = '{}' WHERE seq = 2"))
+    # Within the TTL the page shows the kept result and says how old it is.
+    state = audit_state(client.get("/audit").text)
+    assert "Audit log verified: 2 records" in state and "Checked 0 s ago" in state
+    response = client.post("/audit/verify", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/audit"
+    for path in ("/audit", "/"):
+        assert "verification FAILED at record #2 (edited)" in audit_state(client.get(path).text)
+
+
+def test_a_stale_verify_is_redone_in_the_background(store: Store) -> None:
+    app = create_dashboard(store, verify_ttl_s=0.01)
+    client = TestClient(app)
+    assert "Audit log verified" in audit_state(client.get("/").text)
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_records WHERE seq = 1"))
+    time.sleep(0.02)
+    client.get("/")  # shows the stale result and starts a verify in the background
+    app.state.verify_cache.wait_for_refresh(5)
+    assert "FAILED at record #1 (gap)" in audit_state(client.get("/").text)
+    app.state.verify_cache.wait_for_refresh(5)  # the store closes after the test
+
+
+def test_the_audit_page_offers_a_verify_button(client: TestClient) -> None:
+    html = client.get("/audit").text
+    assert '<form method="post" action="/audit/verify"' in html
+    assert "every 1 min" in html
+    assert client.get("/audit/verify").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "https://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site", "origin": "http://testserver"},
+    ],
+)
+def test_a_verify_from_another_site_is_refused(store: Store, headers: dict[str, str]) -> None:
+    app = create_dashboard(store)
+    client = TestClient(app, follow_redirects=False)
+    assert client.post("/audit/verify", headers=headers).status_code == 403
+    assert app.state.verify_cache._latest is None  # nothing ran
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # not a browser
+        {"origin": "null", "sec-fetch-site": "same-origin"},  # Chromium under no-referrer
+        {"origin": "http://testserver"},  # a browser without Sec-Fetch-Site
+    ],
+)
+def test_a_verify_from_the_dashboard_itself_is_accepted(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    response = client.post("/audit/verify", headers=headers, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_a_verify_needs_the_token_when_set(store: Store) -> None:
+    app = create_dashboard(store, token=TOKEN)
+    client = TestClient(app, follow_redirects=False)
+    response = client.post("/audit/verify")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert app.state.verify_cache._latest is None
+    client.post("/login", data={"token": TOKEN})
+    assert client.post("/audit/verify").headers["location"] == "/audit"
+
+
+def test_serve_refuses_a_verify_interval_that_is_not_positive(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="must be positive"):
+        serve(f"sqlite:///{tmp_path / 'g.db'}", host="::1", port=8765, token=None, verify_ttl_s=0)
+    assert not (tmp_path / "g.db").exists()
 
 
 def test_inventory_filters_by_kind_and_tier(client: TestClient) -> None:
