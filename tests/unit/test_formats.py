@@ -37,3 +37,16 @@ def test_pickles_of_every_protocol_are_recognised(protocol: int) -> None:
 def test_name_does_not_decide_the_format() -> None:
     assert detect_head(b"PK\x03\x04", "model.safetensors") == "zip"
     assert detect_head(pickle.dumps([1], protocol=4), "weights.safetensors") == "pickle"
+
+
+@pytest.mark.parametrize("text", [b"x = 1\n", b'x = "models-bucket"\nresource "a" "b" {}\n'])
+def test_text_that_passes_the_zlib_checksum_is_not_zlib(text: bytes) -> None:
+    # 0x78 0x20 is a valid zlib header with a preset dictionary: Terraform often starts so.
+    assert detect_head(text) != "zlib"
+
+
+def test_real_zlib_streams_are_still_zlib() -> None:
+    import zlib
+
+    for level in (1, 6, 9):
+        assert detect_head(zlib.compress(pickle.dumps({"w": [1.0] * 100}), level)) == "zlib"

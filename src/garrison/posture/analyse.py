@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +68,13 @@ def analyse_file(path: str, size: int, max_text_bytes: int) -> FileResult:
         result.item = ScannedItem(path, "unknown", "error", size, reason)
         return result
     text = data.decode("utf-8", "replace")
-    _analyse_text(result, kind.analyser, text, path, asset, size)
-    _provider_keys(result.observations, text, path, asset)
+    _analyse_text(result, kind.analyser, text, path, asset, size, max_text_bytes)
+    locate = None
+    if kind.analyser == kinds.NOTEBOOK and _KEY_TRIGGER.search(text):
+        from garrison.posture.notebooks import cell_locator
+
+        locate = cell_locator(text, path)
+    _provider_keys(result.observations, text, path, asset, locate)
     return result
 
 
@@ -85,7 +91,13 @@ def _record_asset(result: FileResult, kind: kinds.Kind, name: str, path: str, as
 
 
 def _analyse_text(
-    result: FileResult, analyser: str, text: str, path: str, asset: Asset, size: int
+    result: FileResult,
+    analyser: str,
+    text: str,
+    path: str,
+    asset: Asset,
+    size: int,
+    max_text_bytes: int,
 ) -> None:
     status, detail = "scanned", ""
     out = result.observations
@@ -126,14 +138,21 @@ def _analyse_text(
 
             out.extend(analyse_dockerfile(text, path, asset))
         elif analyser == kinds.YAML:
-            if ("services" in text or "apiVersion" in text) and _CONFIG_TRIGGER.search(text):
+            from garrison.posture.helm import analyse_helm_values, is_values_file
+
+            if is_values_file(path):
+                out.extend(analyse_helm_values(text, path, asset))
+            elif ("services" in text or "apiVersion" in text) and _CONFIG_TRIGGER.search(text):
                 from garrison.posture.config_checks import analyse_yaml
 
                 out.extend(analyse_yaml(text, path, asset))
         elif analyser == kinds.TERRAFORM:
-            from garrison.posture.buckets import analyse_terraform
+            from garrison.posture.buckets import terraform_findings
 
-            out.extend(analyse_terraform(text, path, asset))
+            found, why = terraform_findings(text, path, asset, max_text_bytes)
+            out.extend(found)
+            if why:
+                status, detail = "partial", why
         elif analyser == kinds.JSON:
             if '"Statement"' in text or '"bindings"' in text:
                 from garrison.posture.buckets import analyse_policy_json
@@ -154,18 +173,23 @@ def _analyse_text(
         result.item = ScannedItem(path, analyser, status, size, detail)
 
 
-def _provider_keys(out: Observations, text: str, path: str, asset: Asset) -> None:
+def _provider_keys(
+    out: Observations,
+    text: str,
+    path: str,
+    asset: Asset,
+    locate: Callable[[str, int], Location] | None = None,
+) -> None:
     if not _KEY_TRIGGER.search(text):
         return
     from garrison.sensitive.pii import mask
     from garrison.sensitive.secrets import AI_PROVIDER_KINDS, find_secrets
 
     for match in find_secrets(text):
-        # AWS's documentation key (AKIAIOSFODNN7EXAMPLE) fills tests and tutorials everywhere.
-        if match.kind not in AI_PROVIDER_KINDS or match.text.endswith("EXAMPLE"):
+        # AWS documentation keys (AKIAIOSFODNN7EXAMPLE, wJalr...EXAMPLEKEY) fill tutorials.
+        if match.kind not in AI_PROVIDER_KINDS or "EXAMPLE" in match.text:
             continue
         line = text.count("\n", 0, match.start) + 1
+        where = locate(match.text, line) if locate else Location(path=path, line=line)
         evidence = f"{match.kind}: {mask(match.text)}"
-        out.findings.append(
-            rules.PROVIDER_KEY.finding(asset, Location(path=path, line=line), evidence)
-        )
+        out.findings.append(rules.PROVIDER_KEY.finding(asset, where, evidence))

@@ -91,7 +91,7 @@ def load_yaml_documents(text: str) -> list[Any]:
     try:
         return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
     except yaml.YAMLError:
-        return []  # templated (Helm) or broken YAML: nothing reliable to check
+        return []  # a chart's templates (helm.py reads its values) or broken YAML
 
 
 def analyse_yaml(text: str, path: str, asset: Asset) -> Observations:
@@ -110,7 +110,8 @@ def analyse_yaml(text: str, path: str, asset: Asset) -> Observations:
     return checker.out
 
 
-def _env(value: Any) -> dict[str, str]:
+def launch_env(value: Any) -> dict[str, str]:
+    """An environment from a compose mapping or list, or a Kubernetes env list."""
     env: dict[str, str] = {}
     if isinstance(value, dict):
         for key, item in value.items():
@@ -137,7 +138,7 @@ def _compose(checker: _Checker, services: dict[Any, Any]) -> None:
             continue
         image = svc.get("image") if isinstance(svc.get("image"), str) else ""
         command = join_command(svc.get("entrypoint"), svc.get("command"))
-        launch = Launch(str(image), command, _env(svc.get("environment")), in_container=True)
+        launch = Launch(str(image), command, launch_env(svc.get("environment")), in_container=True)
         line = checker.line_of(f"{name}:")
         checker.launch(launch, str(name), line, exposed=_published(svc))
         gpu = _nvidia_device(svc.get("deploy")) or svc.get("runtime") == "nvidia"
@@ -246,7 +247,7 @@ def _container(
 ) -> None:
     image = container.get("image") if isinstance(container.get("image"), str) else ""
     command = join_command(container.get("command"), container.get("args"))
-    launch = Launch(str(image), command, _env(container.get("env")), in_container=True)
+    launch = Launch(str(image), command, launch_env(container.get("env")), in_container=True)
     label = f"{workload}/{_scalar(container.get('name'), '?')}"
     line = (
         checker.line_of(f"image: {image}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +62,40 @@ def analyse_notebook(text: str, path: Path, asset: Asset) -> Observations:
         with contextlib.suppress(SyntaxError, ValueError, RecursionError):
             out.extend(analyse_python(code, path, asset, LineMap(str(path), starts)))
     return out
+
+
+def cell_locator(text: str, path: str) -> Callable[[str, int], Location]:
+    """Where a string found in a notebook's raw JSON sits: `cell N` (or `cell N output`)
+    and its line in that cell, as other notebook findings say; else the raw JSON line."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        data = None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    texts: list[tuple[str, str]] = []  # (member, text)
+    for index, cell in enumerate(cells if isinstance(cells, list) else []):
+        if not isinstance(cell, dict):
+            continue
+        texts.append((f"cell {index}", _joined(cell.get("source"))))
+        for output in cell.get("outputs") or []:
+            if isinstance(output, dict):
+                data_text = output.get("data")
+                plain = data_text.get("text/plain") if isinstance(data_text, dict) else None
+                texts.append((f"cell {index} output", _joined(output.get("text")) + _joined(plain)))
+
+    def locate(found: str, raw_line: int) -> Location:
+        for member, body in texts:
+            at = body.find(found)
+            if at >= 0:
+                return Location(path=path, member=member, line=body.count("\n", 0, at) + 1)
+        return Location(path=path, line=raw_line)
+
+    return locate
+
+
+def _joined(source: object) -> str:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return ""

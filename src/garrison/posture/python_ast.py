@@ -74,6 +74,14 @@ _DOWNLOADS = frozenset(
     }
 )
 _DOWNLOAD_METHODS = frozenset({"download_file", "get_object", "download_fileobj"})
+# Downloads that write to a path they are given: call -> (positional index, keyword).
+_DOWNLOAD_DESTINATIONS: dict[str, tuple[int, str]] = {
+    "urllib.request.urlretrieve": (1, "filename"),
+    "torch.hub.download_url_to_file": (1, "dst"),
+    "wget.download": (1, "out"),
+    "gdown.download": (1, "output"),
+}
+_BOTO3_SESSIONS = frozenset({"boto3.Session", "boto3.session.Session"})
 _HUB_FETCHES = frozenset(
     {
         "huggingface_hub.hf_hub_download",
@@ -86,12 +94,21 @@ _HUB_FETCHES = frozenset(
 )
 _HUB_ID_KEYWORDS = (
     "repo_id",
+    "model_id",
     "pretrained_model_name_or_path",
     "model",
     "model_name_or_path",
     "path",
 )
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,95}$")
+# Hub ids without an organisation: the canonical models the Hub kept from before
+# organisations, and sentence-transformers' short names (always hyphenated).
+_CANONICAL_MODEL = re.compile(
+    r"^(?:bert|distilbert|roberta|distilroberta|gpt2|distilgpt2|openai-gpt|t5|albert|xlnet|"
+    r"xlm|xlm-roberta|ctrl|camembert|flaubert|transfo-xl)(?:-[\w.]+)*$"
+)
+_SHORT_NAME = re.compile(r"^[A-Za-z][\w.]*(?:-[\w.]+)+$")
+_DATASET_NAME = re.compile(r"^[A-Za-z][\w.-]{1,95}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _FILE_SUFFIX = re.compile(r"\.(?:json|bin|pt|pth|safetensors|gguf|onnx|txt|csv|pkl|h5|ckpt|model)$")
 _LOAD_DATASET_BUILDERS = frozenset(
@@ -139,9 +156,29 @@ class _Module:
 
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     services: dict[str, int] = field(default_factory=dict)  # service -> first import line
-    tainted: set[str] = field(default_factory=set)  # names bound to downloaded data
+    # name -> (line, bound to downloaded data?) for each binding, in no particular order
+    bindings: dict[str, dict[int, bool]] = field(default_factory=dict)
+    tainted_paths: set[str] = field(default_factory=set)  # file paths a download wrote
+    s3_objects: set[str] = field(default_factory=set)  # names bound to boto3 S3 Objects
     module_base_url: str | None = None  # openai.base_url = "..." at module level
     docstrings: set[int] = field(default_factory=set)  # ids of docstring Constant nodes
+
+    def bind(self, name: str, line: int, downloaded: bool) -> bool:
+        """Record a binding; True when it changed what is known."""
+        lines = self.bindings.setdefault(name, {})
+        changed = lines.get(line) != downloaded and (downloaded or line not in lines)
+        lines[line] = lines.get(line, False) or downloaded
+        return changed
+
+    def tainted(self, name: str, line: int) -> bool:
+        """Whether `name`, used at `line`, holds downloaded data: its latest binding above
+        decides (so a name re-bound to a local file is clean again); a use above every
+        binding (another function's) is tainted when any binding is."""
+        lines = self.bindings.get(name)
+        if not lines:
+            return False
+        above = [at for at in lines if at < line]
+        return lines[max(above)] if above else any(lines.values())
 
 
 def analyse_python(
@@ -197,13 +234,32 @@ def _gather(tree: ast.Module) -> _Module:
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 module.docstrings.add(id(body[0].value))
-    for _ in range(3):  # propagate taint through a few assignments (path -> open -> load)
-        before = len(module.tainted)
+    _local_handles(module, assigns)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    for _ in range(4):  # propagate taint through a few assignments (path -> open -> load)
+        changed = False
+        for call in calls:
+            changed |= _destination(module, call)
         for node in assigns:
-            _taint(module, node)
-        if len(module.tainted) == before:
+            changed |= _taint(module, node)
+        if not changed:
             break
     return module
+
+
+def _local_handles(module: _Module, assigns: list[ast.Assign | ast.AnnAssign | ast.With]) -> None:
+    """Names bound to a boto3 Session (so `session.client(...)` resolves like
+    `boto3.Session().client(...)`) or to an S3 resource Object."""
+    for node in assigns:
+        if isinstance(node, ast.With) or not isinstance(node.value, ast.Call):
+            continue
+        value = node.value
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if qualified(module, value.func) in _BOTO3_SESSIONS:
+            module.aliases.update(dict.fromkeys(names, "boto3.Session"))
+        elif isinstance(value.func, ast.Attribute) and value.func.attr == "Object":
+            module.s3_objects.update(names)
 
 
 def _note_service(module: _Module, name: str, line: int) -> None:
@@ -212,15 +268,21 @@ def _note_service(module: _Module, name: str, line: int) -> None:
         module.services[service] = line
 
 
-def _taint(module: _Module, node: ast.Assign | ast.AnnAssign | ast.With) -> None:
+def _taint(module: _Module, node: ast.Assign | ast.AnnAssign | ast.With) -> bool:
+    """Record what `node` binds; True when anything changed."""
+    changed = False
     if isinstance(node, ast.With):
         for item in node.items:
-            if item.optional_vars is not None and _downloaded(module, item.context_expr):
-                module.tainted.update(_names(item.optional_vars))
-        return
+            if item.optional_vars is None:
+                continue
+            downloaded = _downloaded(module, item.context_expr, node.lineno)
+            for name in _names(item.optional_vars):
+                changed |= module.bind(name, node.lineno, downloaded)
+            changed |= _written_download(module, node, item)
+        return changed
     value = node.value
     if value is None:
-        return
+        return False
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     for target in targets:
         if (
@@ -234,9 +296,58 @@ def _taint(module: _Module, node: ast.Assign | ast.AnnAssign | ast.With) -> None
             and isinstance(value.value, str)
         ):
             module.module_base_url = value.value
-    if _downloaded(module, value):
-        for target in targets:
-            module.tainted.update(_names(target))
+    downloaded = _downloaded(module, value, node.lineno)
+    for target in targets:
+        for name in _names(target):
+            changed |= module.bind(name, node.lineno, downloaded)
+    return changed
+
+
+def _written_download(module: _Module, node: ast.With, item: ast.withitem) -> bool:
+    """`with open("x.pkl", "wb") as f: f.write(<downloaded>)` makes "x.pkl" downloaded."""
+    call = item.context_expr
+    handle = item.optional_vars
+    if not (isinstance(call, ast.Call) and isinstance(handle, ast.Name)):
+        return False
+    path = _string(call.args[0]) if call.args else None
+    mode = _string(call.args[1]) if len(call.args) > 1 else None
+    mode = mode or _string(getattr(_kw(call, "mode"), "value", None))
+    if qualified(module, call.func) != "open" or path is None or not mode or "w" not in mode:
+        return False
+    for inner in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+        if (
+            isinstance(inner, ast.Call)
+            and isinstance(inner.func, ast.Attribute)
+            and inner.func.attr == "write"
+            and isinstance(inner.func.value, ast.Name)
+            and inner.func.value.id == handle.id
+            and any(_downloaded(module, arg, inner.lineno) for arg in inner.args)
+            and path not in module.tainted_paths
+        ):
+            module.tainted_paths.add(path)
+            return True
+    return False
+
+
+def _destination(module: _Module, call: ast.Call) -> bool:
+    """A download told where to write (`urlretrieve(url, "m.pkl")`, boto3's
+    `download_file(..., Filename)`): its destination holds downloaded data."""
+    name = qualified(module, call.func)
+    if name in _DOWNLOAD_DESTINATIONS:
+        index, keyword = _DOWNLOAD_DESTINATIONS[name]
+    elif name.rsplit(".", 1)[-1] == "download_file" and isinstance(call.func, ast.Attribute):
+        index, keyword = len(call.args) - 1, "Filename"  # the last positional is the file
+    else:
+        return False
+    found = _kw(call, keyword)
+    target = found.value if found else call.args[index] if 0 <= index < len(call.args) else None
+    path = _string(target)
+    if path is not None and path not in module.tainted_paths:
+        module.tainted_paths.add(path)
+        return True
+    if isinstance(target, ast.Name):
+        return module.bind(target.id, call.lineno, True)
+    return False
 
 
 def _names(target: ast.expr) -> Iterator[str]:
@@ -245,19 +356,39 @@ def _names(target: ast.expr) -> Iterator[str]:
             yield node.id
 
 
-def _downloaded(module: _Module, expr: ast.expr) -> bool:
-    """Whether `expr` involves a download call, a URL or a name bound to downloaded data."""
+def _downloaded(module: _Module, expr: ast.expr, line: int) -> bool:
+    """Whether `expr` (at `line`) involves a download call, a URL, a file a download wrote
+    or a name bound to downloaded data."""
     for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and node.id in module.tainted:
+        if isinstance(node, ast.Name) and module.tainted(node.id, line):
             return True
         value = node.value if isinstance(node, ast.Constant) else None
-        if isinstance(value, str) and value.startswith(_REMOTE_SCHEMES):
+        if isinstance(value, str) and (
+            value.startswith(_REMOTE_SCHEMES) or value in module.tainted_paths
+        ):
             return True
         if isinstance(node, ast.Call):
             name = qualified(module, node.func)
             if name in _DOWNLOADS or name.rsplit(".", 1)[-1] in _DOWNLOAD_METHODS:
                 return True
+            if _s3_object_get(module, node):
+                return True
     return False
+
+
+def _s3_object_get(module: _Module, call: ast.Call) -> bool:
+    """boto3's resource API: `s3.Object(bucket, key).get()`, or `obj.get()` on such a name."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("get", "download_fileobj"):
+        return False
+    owner = func.value
+    if isinstance(owner, ast.Name):
+        return owner.id in module.s3_objects
+    return (
+        isinstance(owner, ast.Call)
+        and isinstance(owner.func, ast.Attribute)
+        and owner.func.attr == "Object"
+    )
 
 
 def qualified(module: _Module, func: ast.expr) -> str:
@@ -302,6 +433,7 @@ class _Calls(ast.NodeVisitor):
         self.asset = asset
         self.where = where
         self.out = out
+        self.judged_urls: set[int] = set()  # base-URL constants already judged with their call
 
     def visit_Call(self, call: ast.Call) -> None:
         name = qualified(self.module, call.func)
@@ -313,10 +445,18 @@ class _Calls(ast.NodeVisitor):
         self._gradio(call, name, loc)
         self.generic_visit(call)
 
+    def visit_Dict(self, node: ast.Dict) -> None:
+        # model_kwargs={"trust_remote_code": True} reaches from_pretrained all the same
+        for key, value in zip(node.keys, node.values, strict=True):
+            if _string(key) == "trust_remote_code" and _is_const(value, True):
+                loc = self.where(node.lineno)
+                self._add(rules.TRUST_REMOTE_CODE, loc, "{'trust_remote_code': True}")
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         text = node.value
         is_url = isinstance(text, str) and text.startswith(("http://", "https://"))
-        if is_url and id(node) not in self.module.docstrings:
+        if is_url and id(node) not in self.module.docstrings and id(node) not in self.judged_urls:
             self._api_url(str(text), self.where(node.lineno))
 
     def _risky_arguments(self, call: ast.Call, name: str, loc: Location) -> None:
@@ -337,22 +477,24 @@ class _Calls(ast.NodeVisitor):
                 *call.args,
                 *(k.value for k in call.keywords if k.arg in (None, "file", "filename")),
             ]
-            if any(_downloaded(self.module, arg) for arg in args):
+            if any(_downloaded(self.module, arg, call.lineno) for arg in args):
                 self._add(rules.PICKLE_DOWNLOAD, loc, f"{name}() of a downloaded file")
 
     def _hub_fetch(self, call: ast.Call, name: str, loc: Location) -> None:
         is_pretrained = isinstance(call.func, ast.Attribute) and call.func.attr == "from_pretrained"
         if not (is_pretrained or name in _HUB_FETCHES):
             return
-        first = call.args[0] if call.args else None
         keyword = _kw(call, *_HUB_ID_KEYWORDS)
-        repo = _string(first) or _string(keyword.value if keyword else None)
+        # pipeline(task, model); PeftModel.from_pretrained(base_model, model_id)
+        skip = name == "transformers.pipeline" or (call.args and _string(call.args[0]) is None)
+        first = call.args[1 if skip else 0] if len(call.args) > (1 if skip else 0) else None
+        repo = _string(keyword.value if keyword else None) or _string(first)
         if repo is None or not self._is_hub_id(repo, name):
             return
         self.out.models.append(ModelReference(repo, False, self.asset, loc))
         revision = _kw(call, "revision")
         pinned = False
-        if revision is not None:
+        if revision is not None and not _is_const(revision.value, None):
             value = _string(revision.value)
             pinned = value is None or bool(_COMMIT.match(value))  # a variable: cannot tell
         if not pinned:
@@ -360,12 +502,24 @@ class _Calls(ast.NodeVisitor):
             self._add(rules.UNPINNED_REVISION, loc, f"{shown}({repo!r}) without a commit revision")
 
     def _is_hub_id(self, repo: str, name: str) -> bool:
-        if not _HUB_ID.match(repo) or _FILE_SUFFIX.search(repo):
+        if _FILE_SUFFIX.search(repo):
             return False
         if name == "datasets.load_dataset" and repo in _LOAD_DATASET_BUILDERS:
             return False
+        if not _HUB_ID.match(repo) and not self._short_hub_id(repo, name):
+            return False
         # "models/bert" next to the file is a local directory, not a hub repository.
         return not (self.path.parent / repo).exists()
+
+    @staticmethod
+    def _short_hub_id(repo: str, name: str) -> bool:
+        """An id without an organisation that still names the Hub: `load_dataset("squad")`,
+        `from_pretrained("bert-base-uncased")`, `SentenceTransformer("all-MiniLM-L6-v2")`."""
+        if name == "datasets.load_dataset":
+            return bool(_DATASET_NAME.match(repo))
+        if name == "sentence_transformers.SentenceTransformer":
+            return bool(_SHORT_NAME.match(repo))
+        return bool(_CANONICAL_MODEL.match(repo))
 
     def _client(self, call: ast.Call, name: str, loc: Location) -> None:
         spec = _CLIENTS.get(name)
@@ -385,6 +539,7 @@ class _Calls(ast.NodeVisitor):
         else:
             url = _string(base.value)
             dynamic = url is None
+            self.judged_urls.add(id(base.value))  # one call, one finding: not again as a URL
         self.out.calls.append(AICall(service, url, dynamic, self.asset, loc))
         if service not in self.module.services:
             self.module.services[service] = loc.line or 0

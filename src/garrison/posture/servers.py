@@ -39,7 +39,8 @@ _ML_IMAGE = re.compile(
     r"sglang|lmsysorg|nvidia/tensorrt|nim/"
 )
 _ML_INSTALL = re.compile(
-    r"\bpip3?\s+install\b[^\n]*\b(?:vllm|torch|transformers|tensorflow|onnxruntime|mlflow|"
+    r"\b(?:pip3?|conda|mamba|micromamba)\s+install\b[^\n]*\b(?:vllm|torch|pytorch|transformers|"
+    r"tensorflow|onnxruntime|mlflow|"
     r"jupyter(?:lab)?|notebook|gradio|sglang|llama-cpp-python|text-generation|ray\[serve\])\b"
 )
 # Images whose default user is root.

@@ -47,9 +47,11 @@ _REPLICATE = re.compile(r"(?<![A-Za-z0-9_])r8_[A-Za-z0-9]{37}(?![A-Za-z0-9_])")
 _XAI = re.compile(r"(?<![A-Za-z0-9_-])xai-[A-Za-z0-9]{80}(?![A-Za-z0-9_-])")
 _PERPLEXITY = re.compile(r"(?<![A-Za-z0-9_-])pplx-[A-Za-z0-9]{48}(?![A-Za-z0-9_-])")
 # AI providers whose keys are bare random strings: only next to a name that says whose.
+# Either `MISTRAL_API_KEY = "..."` or the provider's client given the key: `Mistral(api_key="...")`.
 _CONTEXT_KEY = (
-    r"(?i)\b{names}\w{{0,24}}?(?:api|access|subscription)?[_-]?key[\"']?"
-    r"\s*(?::|=|=>|:=)\s*[\"']?(?-i:(?P<value>[A-Za-z0-9]{{{lengths}}}))(?![A-Za-z0-9])"
+    r"(?i)\b{names}(?:\w{{0,24}}?(?:api|access|subscription)?[_-]?key[\"']?\s*(?::|=|=>|:=)"
+    r"|[\w.]{{0,24}}\(\s*(?:api_key|key|subscription_key)\s*=)"
+    r"\s*[\"']?(?-i:(?P<value>[A-Za-z0-9]{{{lengths}}}))(?![A-Za-z0-9])"
 )
 _AZURE_OPENAI = re.compile(
     _CONTEXT_KEY.format(names=r"(?:azure|aoai)[_-]?(?:openai|oai|ai)?", lengths="32,84")

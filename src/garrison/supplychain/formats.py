@@ -118,7 +118,10 @@ def _is_zlib(head: bytes) -> bool:
     if len(head) < 2:
         return False
     cmf, flg = head[0], head[1]
-    return cmf == 0x78 and (cmf * 256 + flg) % 31 == 0
+    # FDICT (a preset dictionary) is never set by the libraries that write models, and text
+    # such as "x = 1" passes the header checksum with it set. A stream that then fails to
+    # inflate is still zlib: the scanner reports it malformed.
+    return cmf == 0x78 and (cmf * 256 + flg) % 31 == 0 and not flg & 0x20
 
 
 def _is_text(head: bytes) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import string
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,8 @@ def rand(n: int, alphabet: str = ALNUM) -> str:
         ("azure_openai_key", "AZURE_OPENAI_API_KEY = '{s}'", rand(32, "0123456789abcdef")),
         ("cohere_key", "cohere_api_key: {s}", rand(40)),
         ("mistral_key", "MISTRAL_API_KEY={s}", rand(32)),
+        ("mistral_key", 'client = Mistral(api_key="{s}")', rand(32)),
+        ("cohere_key", 'co = cohere.ClientV2(api_key="{s}")', rand(40)),
         ("together_key", "TOGETHER_API_KEY={s}", rand(64, "0123456789abcdef")),
         ("openai_key", "{s}", "sk-proj-" + rand(64)),
     ],
@@ -52,3 +55,31 @@ def test_ai_keys_are_found(kind: str, text: str, secret: str) -> None:
 )
 def test_placeholders_and_names_are_not_keys(text: str) -> None:
     assert find_secrets(text) == []
+
+
+def test_aws_documentation_keys_are_not_reported(tmp_path: Path) -> None:
+    from garrison.posture.analyse import analyse_file
+
+    path = tmp_path / "env.sh"
+    path.write_text(
+        "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+        "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    )
+    assert analyse_file(str(path), path.stat().st_size, 1 << 20).observations.findings == []
+
+
+def test_a_key_in_a_notebook_is_located_by_cell(tmp_path: Path) -> None:
+    import json
+
+    from garrison.posture.analyse import analyse_file
+
+    key = "sk-proj-" + rand(64)
+    cells = [
+        {"cell_type": "markdown", "source": ["# Setup\n"]},
+        {"cell_type": "code", "source": ["import openai\n", f"openai.api_key = '{key}'\n"]},
+    ]
+    path = tmp_path / "demo.ipynb"
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4}, indent=1))
+    result = analyse_file(str(path), path.stat().st_size, 1 << 20)
+    found = [f for f in result.observations.findings if f.rule == "GA-POST-001"]
+    assert [(f.location.member, f.location.line) for f in found] == [("cell 1", 2)]
