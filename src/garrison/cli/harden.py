@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -33,6 +32,7 @@ OutOpt = Annotated[
 ReportOpt = Annotated[
     Path | None, typer.Option("--report", help="Also write the before/after numbers as JSON.")
 ]
+EpochsOpt = Annotated[int, typer.Option(min=1, help="Training epochs.")]
 
 
 def _prepare(data: str, label: str | None, output: Path) -> tuple[EvalData, EvalData]:
@@ -57,11 +57,17 @@ def _factory(arch: str | None, data: EvalData) -> Any:
     return lambda: build_module(chosen, data.n_classes, features)
 
 
-def _write_report(numbers: dict[str, Any], report: Path | None) -> None:
+def _save(title: str, result: Any, output: Path, report: Path | None) -> None:
+    """The retrained weights to `output`, the before/after numbers to `report` and the console."""
     from garrison.report.json import dumps
+    from garrison.robustness.harden_adversarial import save_safetensors
 
+    save_safetensors(result.module, output)
+    numbers = result.to_dict()
     if report is not None:
         report.write_text(dumps(numbers), encoding="utf-8")
+    print(_lines(title, numbers))
+    print(f"wrote {output}")
 
 
 @harden_app.command("adversarial")
@@ -72,20 +78,16 @@ def adversarial_command(
     label: LabelOpt = None,
     arch: ArchOpt = None,
     epsilon: Annotated[float, typer.Option(min=0.0, help="L-inf budget to train against.")] = 0.1,
-    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 30,
+    epochs: EpochsOpt = 30,
     report: ReportOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """PGD adversarial training; writes safetensors weights and a before/after comparison."""
-    from garrison.robustness.harden_adversarial import adversarial_training, save_safetensors
+    from garrison.robustness.harden_adversarial import adversarial_training
 
     train, test = _prepare(data, label, output)
     result = adversarial_training(_factory(arch, train)(), train, test, eps=epsilon, epochs=epochs)
-    save_safetensors(result.module, output)
-    numbers = result.to_dict()
-    _write_report(numbers, report)
-    print(_lines("adversarial training", numbers), file=sys.stdout)
-    print(f"wrote {output}")
+    _save("adversarial training", result, output, report)
 
 
 @harden_app.command("dp")
@@ -99,12 +101,11 @@ def dp_command(
     delta: Annotated[
         float | None, typer.Option(help="Privacy delta (default: below 1/records).")
     ] = None,
-    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 30,
+    epochs: EpochsOpt = 30,
     report: ReportOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """DP-SGD training through Opacus, with (epsilon, delta) accounting."""
-    from garrison.robustness.harden_adversarial import save_safetensors
     from garrison.robustness.harden_dp import dp_training
 
     train, test = _prepare(data, label, output)
@@ -116,11 +117,7 @@ def dp_command(
         delta=delta,
         epochs=epochs,
     )
-    save_safetensors(result.module, output)
-    numbers = result.to_dict()
-    _write_report(numbers, report)
-    print(_lines("DP-SGD training", numbers))
-    print(f"wrote {output}")
+    _save("DP-SGD training", result, output, report)
 
 
 def _lines(title: str, numbers: dict[str, Any]) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -75,33 +77,41 @@ PolicyOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")]
 
 
-def _target(
-    model: Path | None,
-    endpoint: str | None,
-    protocol: str | tuple[str, str],
-    data: EvalData,
-    arch: str | None,
-    allow_pickle: bool,
-    policy: Policy,
-    report: Report,
-) -> Classifier | None:
+@dataclass(frozen=True, slots=True)
+class _TargetSpec:
+    """Where the attacked model comes from: a file (with --arch), or an endpoint over HTTP."""
+
+    model: Path | None
+    arch: str | None
+    endpoint: str | None = None
+    protocol: str = "json"
+    endpoint_model: str = "model"
+    allow_pickle: bool = False
+
+    @property
+    def name(self) -> str:
+        return str(self.model or self.endpoint)
+
+
+def _target(spec: _TargetSpec, data: EvalData, policy: Policy, report: Report) -> Classifier | None:
     """The target, or None when its scan refused it (the findings are then in `report`)."""
     from garrison.errors import UsageError
     from garrison.robustness.load import ModelRefused, load_target
 
-    if endpoint is not None:
-        if model is not None:
+    if spec.endpoint is not None:
+        if spec.model is not None:
             raise UsageError("give a MODEL file or --endpoint, not both")
         from garrison.robustness.remote import HttpEndpoint, endpoint_classifier
 
-        kind, name = protocol if isinstance(protocol, tuple) else (protocol, "model")
-        return endpoint_classifier(HttpEndpoint(endpoint, kind, name), data.n_classes)
-    if model is None:
+        endpoint = HttpEndpoint(spec.endpoint, spec.protocol, spec.endpoint_model)
+        return endpoint_classifier(endpoint, data.n_classes)
+    if spec.model is None:
         raise UsageError("give a MODEL file, or --endpoint URL")
-    n_features = int(__import__("numpy").prod(data.x.shape[1:]))
+    shape = data.x.shape[1:]
+    n_features = int(__import__("numpy").prod(shape))
     try:
         return load_target(
-            model, data.n_classes, policy, arch, n_features, allow_pickle, data.x.shape[1:]
+            spec.model, data.n_classes, policy, spec.arch, n_features, spec.allow_pickle, shape
         )
     except ModelRefused as exc:
         report.findings.extend(exc.findings)
@@ -201,6 +211,40 @@ def _data_summary(name: str, m: dict[str, Any]) -> str:
     return str(m)[:300]
 
 
+# An analysis result (with `findings(policy, asset)` and `to_dict()`) and its chart (PNG, caption).
+Outcome = tuple[Any, tuple[bytes, str]]
+Extra = TypeVar("Extra")
+
+
+def _attack(
+    name: str,
+    spec: _TargetSpec,
+    policy: Policy,
+    load: Callable[[], tuple[EvalData, Extra]],
+    analyse: Callable[[Classifier, EvalData, Extra], Outcome],
+    fmt: ReportFormat,
+    output: Path | None,
+) -> None:
+    """The flow every `garrison test` command shares, timed from the first data loaded.
+
+    `load` returns the data the target is built on and whatever else `analyse` needs; a model
+    its scan refused is not analysed, and the report then holds the scan's findings.
+    """
+    import time
+
+    from garrison.report.model import Report
+
+    report = Report(command=f"test {name}", targets=[spec.name], fail_on=policy.fail_on)
+    started = time.perf_counter()
+    data, extra = load()
+    target = _target(spec, data, policy, report)
+    if target is not None:
+        result, chart = analyse(target, data, extra)
+        _add_result(report, policy, name, result, _asset(spec), chart)
+    report.duration_s = time.perf_counter() - started
+    finish_report(report, fmt, output)
+
+
 def _add_result(
     report: Report, policy: Policy, name: str, result: Any, asset: Any, chart: tuple[bytes, str]
 ) -> None:
@@ -213,20 +257,18 @@ def _add_result(
     report.artifacts.append(Artifact(f"{name}.png", "image/png", png, caption))
 
 
-def _start(command: str, target: str, policy_file: Path | None) -> tuple[Policy, Report]:
+def _policy(policy_file: Path | None) -> Policy:
     from garrison.policy import load_policy
-    from garrison.report.model import Report
 
-    policy = load_policy(policy_file)
-    return policy, Report(command=command, targets=[target], fail_on=policy.fail_on)
+    return load_policy(policy_file)
 
 
-def _asset(model: Path | None, endpoint: str | None) -> Any:
+def _asset(spec: _TargetSpec) -> Any:
     from garrison.assets import Asset
 
-    if model is not None:
-        return Asset.from_path(model)
-    return Asset(uri=endpoint or "", kind="endpoint")
+    if spec.model is not None:
+        return Asset.from_path(spec.model)
+    return Asset(uri=spec.endpoint or "", kind="endpoint")
 
 
 def _load(spec: str, label: str | None) -> EvalData:
@@ -258,30 +300,24 @@ def evasion_command(
     debug: DebugOpt = False,
 ) -> None:
     """Evasion: accuracy under attack against epsilon (a robustness curve)."""
-    import time
-
     from garrison.robustness.evasion import curve_png, evaluate_evasion
 
-    policy, report = _start("test evasion", str(model or endpoint), policy_file)
+    policy = _policy(policy_file)
     if epsilon is not None:
         policy = policy.model_copy(
             update={"robustness": policy.robustness.model_copy(update={"epsilon": epsilon})}
         )
-    started = time.perf_counter()
-    eval_data = _load(data, label)
-    target = _target(
-        model, endpoint, (protocol, endpoint_model), eval_data, arch, allow_pickle, policy, report
-    )
-    if target is not None:
+
+    def analyse(target: Classifier, eval_data: EvalData, _: None) -> Outcome:
         eps = policy.robustness.epsilon
         curve = sorted({round(f * eps, 6) for f in (0, 0.25, 0.5, 1, 2, 3)})
         result = evaluate_evasion(
             target, eval_data, curve, norm=norm, attack=attack, max_samples=samples
         )
-        chart = (curve_png(result), "accuracy against epsilon")
-        _add_result(report, policy, "evasion", result, _asset(model, endpoint), chart)
-    report.duration_s = time.perf_counter() - started
-    finish_report(report, fmt, output)
+        return result, (curve_png(result), "accuracy against epsilon")
+
+    spec = _TargetSpec(model, arch, endpoint, protocol, endpoint_model, allow_pickle)
+    _attack("evasion", spec, policy, lambda: (_load(data, label), None), analyse, fmt, output)
 
 
 @test_app.command("privacy")
@@ -310,29 +346,25 @@ def privacy_command(
     debug: DebugOpt = False,
 ) -> None:
     """Membership inference: can an attacker tell training records from unseen ones?"""
-    import time
-
     from garrison.errors import UsageError
     from garrison.robustness.privacy import membership_inference, roc_png
 
     if not members or not non_members:
         raise UsageError("give --members (training records) and --non-members (unseen records)")
-    policy, report = _start("test privacy", str(model or endpoint), policy_file)
-    started = time.perf_counter()
-    inside, outside = _load(members, label), _load(non_members, label)
-    target = _target(
-        model, endpoint, (protocol, endpoint_model), inside, arch, allow_pickle, policy, report
-    )
-    if target is not None:
+
+    def load() -> tuple[EvalData, EvalData]:
+        return _load(members, label), _load(non_members, label)
+
+    def analyse(target: Classifier, inside: EvalData, outside: EvalData) -> Outcome:
         shadow = _load(shadow_data, label) if shadow_data else None
         factory = _shadow_factory(arch, inside, shadow_epochs) if shadow is not None else None
         result = membership_inference(
             target, inside, outside, shadow_data=shadow, shadow_factory=factory
         )
-        chart = (roc_png(result), "membership-inference ROC")
-        _add_result(report, policy, "privacy", result, _asset(model, endpoint), chart)
-    report.duration_s = time.perf_counter() - started
-    finish_report(report, fmt, output)
+        return result, (roc_png(result), "membership-inference ROC")
+
+    spec = _TargetSpec(model, arch, endpoint, protocol, endpoint_model, allow_pickle)
+    _attack("privacy", spec, _policy(policy_file), load, analyse, fmt, output)
 
 
 def _shadow_factory(arch: str | None, data: EvalData, epochs: int) -> Any:
@@ -381,8 +413,6 @@ def extraction_command(
     debug: DebugOpt = False,
 ) -> None:
     """Extraction: how many queries it takes to copy the model (fidelity against budget)."""
-    import time
-
     from garrison.errors import UsageError
     from garrison.robustness.extraction import curve_png, extraction_curve
 
@@ -392,22 +422,22 @@ def extraction_command(
         raise UsageError(f"--budgets wants integers separated by commas, not {budgets!r}") from None
     if not budget_list or budget_list[0] < 1:
         raise UsageError("--budgets must be positive integers")
-    policy, report = _start("test extraction", str(model or endpoint), policy_file)
-    started = time.perf_counter()
-    test_data = _load(data, label)
-    if pool is None:
-        pool_data, test_data = test_data.split(0.5)
-    else:
-        pool_data = _load(pool, label)
-    target = _target(
-        model, endpoint, (protocol, endpoint_model), test_data, arch, allow_pickle, policy, report
-    )
-    if target is not None:
+
+    def load() -> tuple[EvalData, EvalData]:
+        """(held-out inputs, the attacker's query pool)."""
+        test_data = _load(data, label)
+        if pool is None:
+            pool_data, test_data = test_data.split(0.5)
+        else:
+            pool_data = _load(pool, label)
+        return test_data, pool_data
+
+    def analyse(target: Classifier, test_data: EvalData, pool_data: EvalData) -> Outcome:
         result = extraction_curve(target, pool_data, test_data, budgets=budget_list)
-        chart = (curve_png(result), "fidelity against queries")
-        _add_result(report, policy, "extraction", result, _asset(model, endpoint), chart)
-    report.duration_s = time.perf_counter() - started
-    finish_report(report, fmt, output)
+        return result, (curve_png(result), "fidelity against queries")
+
+    spec = _TargetSpec(model, arch, endpoint, protocol, endpoint_model, allow_pickle)
+    _attack("extraction", spec, _policy(policy_file), load, analyse, fmt, output)
 
 
 @test_app.command("inversion")
@@ -424,22 +454,16 @@ def inversion_command(
     debug: DebugOpt = False,
 ) -> None:
     """Inversion: reconstruct a representative input of each class from the model."""
-    import time
-
     from garrison.robustness.inversion import grid_png, invert_classes
 
-    policy, report = _start("test inversion", str(model), policy_file)
-    started = time.perf_counter()
-    eval_data = _load(data, label)
-    target = _target(model, None, "json", eval_data, arch, False, policy, report)
-    if target is not None:
+    def analyse(target: Classifier, eval_data: EvalData, _: None) -> Outcome:
         from garrison.errors import UsageError
         from garrison.robustness.target import TorchClassifier
 
         if not isinstance(target, TorchClassifier):
             raise UsageError("inversion needs a differentiable PyTorch model (weights with --arch)")
         result = invert_classes(target, eval_data, steps=steps)
-        chart = (grid_png(result), "reconstructions next to class means")
-        _add_result(report, policy, "inversion", result, _asset(model, None), chart)
-    report.duration_s = time.perf_counter() - started
-    finish_report(report, fmt, output)
+        return result, (grid_png(result), "reconstructions next to class means")
+
+    spec, policy = _TargetSpec(model, arch), _policy(policy_file)
+    _attack("inversion", spec, policy, lambda: (_load(data, label), None), analyse, fmt, output)
