@@ -1,23 +1,26 @@
 """Posture hold-out: recall and false positives of `garrison discover` on independent cases.
 
-    .venv/bin/python benchmarks/posture_holdout.py
+    .venv/bin/python benchmarks/posture_holdout.py [--set 1|2]
 
 Builds the hold-out set of `_posture_holdout.py` (cases written from docs/posture.md, not from
-the detector) fresh under benchmarks/work/posture_holdout/, runs `garrison discover` on it as a
-user would (a subprocess writing a JSON report, with a gateway URL so GA-POST-011 is on), and
-scores every case file:
+the detector) fresh under benchmarks/work/posture_holdout/, or with `--set 2` the second,
+independently written set of `_posture_holdout2.py` under benchmarks/work/posture_holdout2/,
+runs `garrison discover` on it as a user would (a subprocess writing a JSON report, with a
+gateway URL so GA-POST-011 is on), and scores every case file:
 
 - recall: a seeded file is found when it gets every expected rule and inventory category;
 - false positives: a look-alike file with any finding at medium or above (and, apart, one whose
   inventory holds a category it must not, e.g. an `ai-service` for a variable named
   `openai_model`); seeded files with unexpected medium+ rules are listed separately.
 
-Writes benchmarks/results/posture_holdout.json with every miss and false positive, its evidence
-and a (key-masked) snippet of the file.
+Writes benchmarks/results/posture_holdout.json (set 2: posture_holdout2.json) with every miss
+and false positive, its evidence and a (key-masked) snippet of the file.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import json
 import os
 import re
@@ -31,15 +34,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _posture_holdout import GATEWAY, build_holdout
-
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / "work"
+# Each hold-out set: (module with GATEWAY and build_holdout, name of its tree and results).
+SETS = {
+    "1": ("_posture_holdout", "posture_holdout"),
+    "2": ("_posture_holdout2", "posture_holdout2"),
+}
+# The chosen set's paths; main() points them at --set before anything runs.
 TREE = WORK / "posture_holdout"
 REPORT = WORK / "posture_holdout_report.json"
 TRUTH = WORK / "posture_holdout_truth.json"
 RESULTS = ROOT / "results" / "posture_holdout.json"
 RUN = ".venv/bin/python benchmarks/posture_holdout.py"
+GATEWAY = ""
 GARRISON = Path(sys.executable).with_name("garrison")
 RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 MEDIUM = RANK["medium"]
@@ -53,6 +61,9 @@ SECRET_LINE = re.compile(r"key|token|secret", re.IGNORECASE)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=sorted(SETS), default="1", help="hold-out set to score")
+    build_holdout = _choose(parser.parse_args().set)
     shutil.rmtree(TREE, ignore_errors=True)
     TREE.mkdir(parents=True)
     truth = build_holdout(TREE)
@@ -71,6 +82,22 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     _print(result)
+
+
+def _choose(number: str) -> Any:
+    """Point the paths at one set; return its build_holdout."""
+    global TREE, REPORT, TRUTH, RESULTS, RUN, GATEWAY
+    module_name, name = SETS[number]
+    module = importlib.import_module(module_name)
+    TREE = WORK / name
+    REPORT = WORK / f"{name}_report.json"
+    TRUTH = WORK / f"{name}_truth.json"
+    RESULTS = ROOT / "results" / f"{name}.json"
+    RUN = ".venv/bin/python benchmarks/posture_holdout.py" + (
+        "" if number == "1" else f" --set {number}"
+    )
+    GATEWAY = module.GATEWAY
+    return module.build_holdout
 
 
 def _discover(tree: Path) -> tuple[dict[str, Any], float]:

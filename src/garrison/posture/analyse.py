@@ -28,8 +28,11 @@ _CODE_TRIGGER = re.compile(
     r"langchain|llama_?index|ollama|cohere|mistral|groq|replicate|ai-sdk|pinecone|chromadb|"
     r"https?://"
 )
+# Configuration that names none of these starts no model server or ML container.
 _CONFIG_TRIGGER = re.compile(
-    r"jupyter|notebook|ray|mlflow|vllm|ollama|gradio|privileged|user|model|serve"
+    r"(?i)jupyter|notebook|ray|mlflow|vllm|ollama|gradio|privileged|user|model|serve|torch|"
+    r"tensorflow|triton|nvidia|gpu|huggingface|kserve|seldon|sglang|llama|localai|ggml|inference|"
+    r"nim/"
 )
 
 
@@ -132,7 +135,7 @@ def _analyse_text(
             from garrison.posture.patterns import analyse_urls
 
             out.extend(analyse_shell(text, path, asset))
-            out.extend(analyse_urls(text, path, asset))
+            out.extend(analyse_urls(text, path, asset, bare=True))
         elif analyser == kinds.DOCKERFILE:
             from garrison.posture.config_checks import analyse_dockerfile
 

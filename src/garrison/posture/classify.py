@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -43,7 +44,7 @@ _BY_SUFFIX = {
     ".py": PYTHON, ".pyw": PYTHON, ".ipynb": NOTEBOOK,
     ".js": JS, ".mjs": JS, ".cjs": JS, ".ts": JS, ".tsx": JS, ".jsx": JS, ".mts": JS,
     ".go": GO, ".java": JVM, ".kt": JVM, ".kts": JVM, ".scala": JVM,
-    ".sh": SHELL, ".bash": SHELL, ".zsh": SHELL,
+    ".sh": SHELL, ".bash": SHELL, ".zsh": SHELL, ".mk": SHELL,
     ".yml": YAML, ".yaml": YAML, ".tf": TERRAFORM, ".json": JSON,
     ".dockerfile": DOCKERFILE,
 }  # fmt: skip
@@ -70,6 +71,8 @@ def analyser_for(name: str, head: bytes) -> str | None:
         ("Dockerfile.", "Containerfile.")
     ):
         return DOCKERFILE
+    if name in ("Makefile", "makefile", "GNUmakefile"):
+        return SHELL  # recipes are shell command lines
     suffix = PurePath(name).suffix.lower()
     kind = _BY_SUFFIX.get(suffix)
     if kind is not None:
@@ -86,6 +89,8 @@ def classify(name: str, head: bytes, path: str) -> Kind:
     fmt = formats.detect_head(head, name)
     suffix = PurePath(name).suffix.lower()
     analyser = analyser_for(name, head)
+    if PurePath(path).parent.name == "requirements" and suffix in (".txt", ".in"):
+        analyser = MANIFEST  # requirements/base.txt, requirements/dev.in
     if fmt in ("text", "json", "empty"):
         if suffix in _DATASET_SUFFIXES and fmt != "empty":
             return Kind(analyser, "dataset", suffix[1:])
@@ -112,7 +117,28 @@ def classify(name: str, head: bytes, path: str) -> Kind:
         return Kind(None, "model" if model else None, model)
     if fmt == "protobuf" and suffix in _MODEL_SUFFIXES:
         return Kind(None, "model", "protobuf")
+    if suffix in (".tfrecord", ".tfrecords", ".tfrec") and is_tfrecord(head):
+        return Kind(None, "dataset", "tfrecord")
     return Kind(None, None, None)
+
+
+def is_tfrecord(head: bytes) -> bool:
+    """A TFRecord starts with a record length and its masked CRC-32C."""
+    if len(head) < 12:
+        return False
+    length: int = struct.unpack_from("<Q", head)[0]
+    crc: int = struct.unpack_from("<I", head, 8)[0]
+    return 0 < length < 1 << 40 and crc == masked_crc32c(head[:8])
+
+
+def masked_crc32c(data: bytes) -> int:
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def vector_store_by_name(name: str) -> str | None:

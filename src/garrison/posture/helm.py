@@ -74,7 +74,14 @@ class _Values:
         return line or None, own
 
     def rendered(self, key: str) -> bool:
-        return self.templates is None or key in self.templates
+        """Whether the templates read this value (`.Values.x.securityContext`,
+        `$svc.securityContext`, `index .Values "securityContext"`), not merely contain the
+        Kubernetes field of the same name (`securityContext:`)."""
+        if self.templates is None:
+            return True
+        name = re.escape(key)
+        pattern = rf"\.{name}\b|\bindex\b[^}}]*[\"']{name}[\"']"
+        return re.search(pattern, self.templates) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,18 +141,24 @@ def analyse_jvm(text: str, path: str, asset: Asset) -> Observations:
     return out
 
 
-def analyse_urls(text: str, path: str, asset: Asset) -> Observations:
-    """Quoted URLs of AI APIs in code lines (shell scripts, other languages)."""
+# Shell passes URLs bare as often as quoted: `curl https://api.anthropic.com/v1/messages`.
+_BARE_URL = re.compile(r"""(?<![\w/])(https?://([A-Za-z0-9.-]+)(?::\d+)?(?:/[^\s"'`;|&)]*)?)""")
+
+
+def analyse_urls(text: str, path: str, asset: Asset, bare: bool = False) -> Observations:
+    """URLs of AI APIs in code lines: quoted ones, and with `bare` (shell) unquoted ones too."""
     out = Observations()
-    _api_urls(out, text, path, asset)
+    _api_urls(out, text, path, asset, _BARE_URL if bare else URL_IN_QUOTES)
     return out
 
 
-def _api_urls(out: Observations, text: str, path: str, asset: Asset) -> None:
+def _api_urls(
+    out: Observations, text: str, path: str, asset: Asset, pattern: re.Pattern[str] = URL_IN_QUOTES
+) -> None:
     if "://" not in text:
         return
     for number, line in code_lines(text):
-        for m in URL_IN_QUOTES.finditer(line):
+        for m in pattern.finditer(line):
             service = service_of_host(m.group(2))
             if service is None:
                 continue

@@ -32,7 +32,7 @@ from garrison.rules import Rule
 TRIGGER = re.compile(
     r"openai|anthropic|bedrock|vertexai|generativeai|genai|aiplatform|azure|transformers|"
     r"huggingface|hf_hub|from_pretrained|snapshot_download|langchain|langgraph|llama_index|"
-    r"vllm|ollama|cohere|mistral|groq|replicate|together|litellm|sentence_transformers|"
+    r"vllm|ollama|cohere|mistral|groq|replicate|together|fireworks|litellm|sentence_transformers|"
     r"diffusers|datasets|torch|pickle|joblib|dill|allow_pickle|trust_remote_code|gradio|"
     r"chromadb|pinecone|qdrant|weaviate|pymilvus|faiss|lancedb|https?://"
 )
@@ -139,6 +139,8 @@ _CLIENTS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "mistralai.Mistral": ("mistral", ("server_url",), None),
     "groq.Groq": ("groq", ("base_url",), None),
     "together.Together": ("together", ("base_url",), None),
+    "fireworks.client.Fireworks": ("fireworks", ("base_url",), None),
+    "fireworks.Fireworks": ("fireworks", ("base_url",), None),
     "google.generativeai.GenerativeModel": ("google-gemini", (), None),
     "google.genai.Client": ("google-gemini", (), None),
     "vertexai.init": ("google-vertex", ("api_endpoint",), None),

@@ -40,7 +40,8 @@ _ML_IMAGE = re.compile(
 )
 _ML_INSTALL = re.compile(
     r"\b(?:pip3?|conda|mamba|micromamba)\s+install\b[^\n]*\b(?:vllm|torch|pytorch|transformers|"
-    r"tensorflow|onnxruntime|mlflow|"
+    r"tensorflow|onnxruntime|mlflow|scikit-learn|sklearn|xgboost|lightgbm|catboost|keras|jax|"
+    r"diffusers|sentence-transformers|accelerate|peft|"
     r"jupyter(?:lab)?|notebook|gradio|sglang|llama-cpp-python|text-generation|ray\[serve\])\b"
 )
 # Images whose default user is root.
