@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 from garrison.posture.analyse import FileResult, analyse_file
-from garrison.posture.classify import masked_crc32c, is_tfrecord
+from garrison.posture.classify import is_tfrecord, masked_crc32c
 
 
 def discover(tmp_path: Path, name: str, content: str | bytes) -> FileResult:
