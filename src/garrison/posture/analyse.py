@@ -42,8 +42,13 @@ class FileResult:
     item: ScannedItem | None = None
 
 
-def analyse_file(path: str, size: int, max_text_bytes: int) -> FileResult:
-    """Everything discovery learns from one regular file; never raises for a bad file."""
+def analyse_file(
+    path: str, size: int, max_text_bytes: int, roots: tuple[str, ...] = ()
+) -> FileResult:
+    """Everything discovery learns from one regular file; never raises for a bad file.
+
+    `roots`: the real paths of the directories discovery was given; Terraform module
+    sources are followed only inside them (no limit when empty)."""
     result = FileResult()
     asset = Asset.from_path(Path(path))
     try:
@@ -71,7 +76,7 @@ def analyse_file(path: str, size: int, max_text_bytes: int) -> FileResult:
         result.item = ScannedItem(path, "unknown", "error", size, reason)
         return result
     text = data.decode("utf-8", "replace")
-    _analyse_text(result, kind.analyser, text, path, asset, size, max_text_bytes)
+    _analyse_text(result, kind.analyser, text, path, asset, size, max_text_bytes, roots)
     locate = None
     if kind.analyser == kinds.NOTEBOOK and _KEY_TRIGGER.search(text):
         from garrison.posture.notebooks import cell_locator
@@ -101,6 +106,7 @@ def _analyse_text(
     asset: Asset,
     size: int,
     max_text_bytes: int,
+    roots: tuple[str, ...] = (),
 ) -> None:
     status, detail = "scanned", ""
     out = result.observations
@@ -152,7 +158,7 @@ def _analyse_text(
         elif analyser == kinds.TERRAFORM:
             from garrison.posture.buckets import terraform_findings
 
-            found, why = terraform_findings(text, path, asset, max_text_bytes)
+            found, why = terraform_findings(text, path, asset, max_text_bytes, roots)
             out.extend(found)
             if why:
                 status, detail = "partial", why

@@ -7,7 +7,8 @@ restricts public policies, ACLs disabled by BucketOwnerEnforced, GCS public acce
 prevention, an Azure account that forbids public containers). A file hcl2 cannot parse is
 read by precise patterns over its resource blocks instead. A bucket counts as holding models
 when its name, tags or resource label say so (model, weights, checkpoint, ...); a public
-bucket of website assets is not a finding.
+bucket of website assets is not a finding. Each instance of a `for_each` or `count` is judged
+on its own, and calls of local child modules with their inputs (hcl_modules.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from garrison.posture import rules
 from garrison.posture.observations import Observations
 
 if TYPE_CHECKING:
+    from garrison.posture.hcl_modules import Exposure
     from garrison.posture.terraform import Evaluator, Module, Resource
 
 MODEL_WORDS = re.compile(
@@ -44,6 +46,7 @@ _REF = re.compile(r"^\s*(\w+)\.([\w-]+)\.\w+\s*$")
 # A file without one of these resources, or without a word that can make one public, has
 # nothing to report (its module is still read when another file of it is analysed).
 _STORAGE = re.compile(r'resource\s+"(?:aws_s3_|google_storage_|azurerm_storage_container)')
+_LOCAL_SOURCE = re.compile(r'source\s*=\s*"\.\.?/')  # a call of a local child module
 _PUBLIC_HINT = re.compile(
     r"acl|policy|grant|member|entity|allUsers|allAuthenticatedUsers|access_type"
 )
@@ -66,11 +69,18 @@ def analyse_terraform(
 
 
 def terraform_findings(
-    text: str, path: str, asset: Asset, max_text_bytes: int = DEFAULT_MAX_TEXT
+    text: str,
+    path: str,
+    asset: Asset,
+    max_text_bytes: int = DEFAULT_MAX_TEXT,
+    roots: tuple[str, ...] = (),
 ) -> tuple[Observations, str]:
-    """GA-POST-008 of the resources declared in one .tf file, read with its module; the
-    second value says why the file was read by patterns instead ("" when it was parsed)."""
-    if not (_STORAGE.search(text) and _PUBLIC_HINT.search(text)):
+    """GA-POST-008 of the resources declared in one .tf file, read with its module (and the
+    local modules it calls, inside `roots` when given); the second value says why the file
+    was read by patterns instead ("" when it was parsed)."""
+    if not (_STORAGE.search(text) and _PUBLIC_HINT.search(text)) and not (
+        "module" in text and _LOCAL_SOURCE.search(text)
+    ):
         return Observations(), ""
     try:
         from garrison.posture.terraform import load_module
@@ -80,50 +90,60 @@ def terraform_findings(
         module = f"{exc.name} is not installed"
     if isinstance(module, str):
         return _terraform_patterns(text, path, asset), f"{module}; read by patterns"
-    return _TerraformJudge(module, path, asset).observations(), ""
+    from garrison.posture.hcl_modules import call_exposures
+
+    judge = _TerraformJudge(module)
+    found = judge.exposures_of_own()
+    found += call_exposures(
+        module, judge.ev, path, lambda m: _TerraformJudge(m).exposures_of_own(), roots
+    )
+    out = Observations()
+    for exposure in found:
+        loc = Location(path=path, line=exposure.line or None)
+        evidence = f'{exposure.address} ("{exposure.name}"): {exposure.why}'
+        out.findings.append(rules.PUBLIC_BUCKET.finding(asset, loc, evidence))
+    return out, ""
 
 
 class _TerraformJudge:
     """Which storage resources of the file make a bucket of models public."""
 
-    def __init__(self, module: Module, path: str, asset: Asset) -> None:
+    def __init__(self, module: Module) -> None:
         from garrison.posture.terraform import Evaluator
 
         self.module = module
         self.ev: Evaluator = Evaluator(module)
-        self.path = path
-        self.asset = asset
         self.buckets: dict[str, Resource] = {}
         self.guards: dict[str, list[Resource]] = {}  # public access blocks by bucket key
-        for resource in module.all_resources():
+        for resource in self.instances(own_only=False):
             if resource.type in _BUCKETS:
                 self.buckets.setdefault(self.ev.bucket_key(resource), resource)
-            elif resource.type in _GUARDS and self.exists(resource):
+            elif resource.type in _GUARDS:
                 key = "*" if "account" in resource.type else self.target(resource, "bucket")
                 self.guards.setdefault(key, []).append(resource)
 
-    def observations(self) -> Observations:
-        out = Observations()
+    def instances(self, own_only: bool) -> Iterator[Resource]:
+        """Every instance of the resources (none for `count = 0` or an empty `for_each`)."""
         for resource in self.module.all_resources():
-            if not resource.own or not self.exists(resource):
-                continue
-            for channel, target, why in self.exposures(resource):
+            if resource.own or not own_only:
+                yield from self.ev.instances(resource)
+
+    def exposures_of_own(self) -> list[Exposure]:
+        from garrison.posture.hcl_modules import Exposure
+
+        out: list[Exposure] = []
+        for resource in self.instances(own_only=True):
+            with self.ev.within(resource):  # grants and rules are nested blocks
+                found = list(self.exposures(resource))
+            for channel, target, why in found:
                 bucket = self.buckets.get(target)
                 name = self.display(resource, target, bucket)
                 if self.blocked(channel, target, bucket) or not self.holds_models(
                     resource, name, bucket
                 ):
                     continue
-                loc = Location(path=self.path, line=resource.block.line or None)
-                evidence = f'{resource.address} ("{name}"): {why}'
-                out.findings.append(rules.PUBLIC_BUCKET.finding(self.asset, loc, evidence))
+                out.append(Exposure(resource.address, name, why, resource.block.line))
         return out
-
-    def exists(self, resource: Resource) -> bool:
-        """False for `count = 0` or an empty `for_each`: the resource is switched off."""
-        count = self.ev.attribute(resource, "count")
-        for_each = self.ev.attribute(resource, "for_each")
-        return count != 0 and not (isinstance(for_each, (dict, list)) and not for_each)
 
     def target(self, resource: Resource, attribute: str) -> str:
         """The key of the bucket (or storage account) an attribute points at."""
@@ -204,8 +224,8 @@ class _TerraformJudge:
             yield "gcs", target, f"predefined_acl = {predefined}"
             return
         for name in resource.block.attributes:
-            if name == "bucket":
-                continue
+            if name in ("bucket", "for_each", "count", "depends_on"):
+                continue  # for_each lists every instance's members, not this one's
             for text in strings(self.ev.attribute(resource, name)):
                 member = _ALL_USERS.search(text)
                 if member:
@@ -234,10 +254,11 @@ class _TerraformJudge:
         if resource.type.endswith("_public_access_block"):
             return self.ev.attribute(resource, flag) is True
         if channel == "acl" and resource.type == "aws_s3_bucket_ownership_controls":
-            ownership = [
-                self.ev.value(rule.attributes.get("object_ownership", ("lit", None)))
-                for rule in resource.block.children("rule")
-            ]
+            with self.ev.within(resource):
+                ownership = [
+                    self.ev.value(rule.attributes.get("object_ownership", ("lit", None)))
+                    for rule in resource.block.children("rule")
+                ]
             return "BucketOwnerEnforced" in ownership  # ACLs are disabled
         return False
 

@@ -86,7 +86,10 @@ def discover(
             entries.append(entry)
         else:
             found.findings.append(_skipped_finding(entry, policy.limits.max_files))
-    for done, result in enumerate(_analyse_all(entries, posture.max_text_bytes, jobs), 1):
+    # Terraform module sources are followed only inside the directories given.
+    roots = tuple(os.path.realpath(t if t.is_dir() else t.parent) for t in targets)
+    analysed = _analyse_all(entries, posture.max_text_bytes, jobs, roots)
+    for done, result in enumerate(analysed, 1):
         found.extend(result.observations)
         if result.item is not None:
             report.items.append(result.item)
@@ -160,20 +163,22 @@ def _apply_policy(findings: list[Finding], policy: Policy) -> list[Finding]:
     return out
 
 
-def _analyse_all(entries: list[walk.FileEntry], max_text: int, jobs: int) -> Iterator[FileResult]:
+def _analyse_all(
+    entries: list[walk.FileEntry], max_text: int, jobs: int, roots: tuple[str, ...]
+) -> Iterator[FileResult]:
     workers = _workers(jobs, len(entries))
     if workers <= 1:
         for entry in entries:
-            yield analyse_file(entry.path, entry.size, max_text)
+            yield analyse_file(entry.path, entry.size, max_text, roots)
         return
     # fork keeps start-up cheap (modules are already imported); elsewhere spawn is the safe one.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        jobs_args = ((e.path, e.size, max_text) for e in entries)
+        jobs_args = ((e.path, e.size, max_text, roots) for e in entries)
         yield from pool.map(_analyse_args, jobs_args, chunksize=_CHUNK)
 
 
-def _analyse_args(args: tuple[str, int, int]) -> FileResult:
+def _analyse_args(args: tuple[str, int, int, tuple[str, ...]]) -> FileResult:
     return analyse_file(*args)
 
 

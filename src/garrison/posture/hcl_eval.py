@@ -3,14 +3,18 @@
 `var.` from variable defaults and tfvars, `local.` from locals blocks, references between
 storage resources (a bucket's arn, id or name from its name), string templates, heredocs,
 common functions (hcl_values.py) and policy documents (`data "aws_iam_policy_document"`,
-`data "google_iam_policy"`). Evaluation is bounded in steps and depth; a reference cycle is
-UNKNOWN.
+`data "google_iam_policy"`). A resource (or module call) with a known `for_each` or `count`
+has instances, each evaluated with its `each.key`/`each.value` or `count.index`, and
+`aws_s3_bucket.m["k"]` names one of them. Evaluation is bounded in steps and depth; a reference
+cycle is UNKNOWN.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from garrison.posture.hcl_syntax import MAX_DEPTH, UNKNOWN_EXPR, Block, Expr, Module, Resource
@@ -29,6 +33,7 @@ from garrison.posture.hcl_values import (
 )
 
 _MAX_STEPS = 100_000  # evaluation steps for one file
+MAX_INSTANCES = 64  # instances of one for_each or count; more are judged as one, unknown
 _SIMPLE_REF = re.compile(r"\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*")
 
 
@@ -40,10 +45,63 @@ class Evaluator:
         self.steps = _MAX_STEPS
         self.memo: dict[tuple[str, ...], Any] = {}
         self.active: set[tuple[str, ...]] = set()
+        self.bindings: dict[str, Any] = {}  # each and count of the instance being evaluated
+        self.expanded: dict[int, list[Resource]] = {}
 
     def attribute(self, resource: Resource, name: str, default: Any = None) -> Any:
         expr = resource.block.attributes.get(name)
-        return default if expr is None else self.value(expr)
+        if expr is None:
+            return default
+        with self.within(resource):
+            return self.value(expr)
+
+    @contextmanager
+    def within(self, resource: Resource | None) -> Iterator[None]:
+        """Evaluate in the scope of one instance: its each.key/each.value or count.index."""
+        saved = self.bindings
+        if resource is None or resource.key is None:
+            self.bindings = {}
+        elif isinstance(resource.key, int):
+            self.bindings = {"count": {"index": resource.key}}
+        else:
+            self.bindings = {"each": {"key": resource.key, "value": resource.value}}
+        try:
+            yield
+        finally:
+            self.bindings = saved
+
+    def instances(self, resource: Resource, depth: int = 0) -> list[Resource]:
+        """The instances of a block: none for `count = 0` or an empty `for_each`, one per key
+        when the collection is known and small, else the block itself (judged as unknown)."""
+        if resource.key is not None or depth > MAX_DEPTH:
+            return [resource]
+        key = id(resource.block)
+        if key not in self.expanded:
+            self.expanded[key] = [resource]  # while expanding: a cycle sees the block itself
+            self.expanded[key] = self._expand(resource, depth + 1)
+        return self.expanded[key]
+
+    def _expand(self, resource: Resource, depth: int) -> list[Resource]:
+        attributes = resource.block.attributes
+        if "for_each" in attributes:
+            with self.within(None):
+                collection = self.value(attributes["for_each"], depth)
+            if isinstance(collection, list):  # toset([...]): the strings are the keys
+                collection = {v: v for v in collection} if all(map(_plain, collection)) else None
+            if not isinstance(collection, dict) or not all(map(_plain, collection)):
+                return [resource]
+            if len(collection) > MAX_INSTANCES:
+                return [resource]
+            return [dataclasses.replace(resource, key=k, value=v) for k, v in collection.items()]
+        if "count" in attributes:
+            with self.within(None):
+                count = self.value(attributes["count"], depth)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                return [resource]
+            if count > MAX_INSTANCES:
+                return [resource]
+            return [dataclasses.replace(resource, key=i) for i in range(count)]
+        return [resource]
 
     def value(self, expr: Expr, depth: int = 0) -> Any:
         self.steps -= 1
@@ -88,8 +146,11 @@ class Evaluator:
         names = [s[1] for s in steps if s[0] == "attr"]
         if root in ("var", "local") and steps and steps[0][0] == "attr":
             table = self.module.variables if root == "var" else self.module.locals
-            found = self._named((root, steps[0][1]), table.get(steps[0][1]), depth)
+            with self.within(None):
+                found = self._named((root, steps[0][1]), table.get(steps[0][1]), depth)
             return self._apply(found, steps[1:], depth)
+        if root in ("each", "count"):
+            return self._apply(self.bindings.get(root, UNKNOWN), steps, depth)
         if root == "data" and len(names) >= 3 and steps[0][0] == steps[1][0] == "attr":
             rest = [s for s in steps[2:] if s[0] == "attr"]
             value = self._data(steps[0][1], steps[1][1], str(rest[0][1]) if rest else "", depth)
@@ -97,16 +158,49 @@ class Evaluator:
         if root is not None and steps and steps[0][0] == "attr":
             resource = self.resource(root, steps[0][1])
             if resource is None:
-                return UNKNOWN  # each, count, path, module, or a resource not kept here
-            rest = [s for s in steps[1:] if s[0] == "attr"]  # [0] or ["k"]: the same bucket name
-            if not rest:
+                return UNKNOWN  # path, module, or a resource not kept here
+            resource, after = self._instance(resource, steps[1:], depth)
+            if not after:
+                return self._objects(resource, depth)
+            if after[0][0] != "attr":
                 return UNKNOWN
             return self._apply(
-                self.resource_attribute(resource, rest[0][1], depth), tuple(rest[1:]), depth
+                self.resource_attribute(resource, after[0][1], depth), after[1:], depth
             )
         if root is not None:
             return UNKNOWN
         return self._apply(self.value(base, depth), steps, depth)
+
+    def _instance(
+        self, resource: Resource, steps: tuple[Expr, ...], depth: int
+    ) -> tuple[Resource, tuple[Expr, ...]]:
+        """The instance an index names (`m["k"]`, `m[0]`) and the steps after it; without a
+        known instance, the block itself, whose name stands for every instance's."""
+        if not steps or steps[0][0] != "index":
+            return resource, steps
+        key = self.value(steps[0][1], depth + 1)
+        found = [i for i in self.instances(resource, depth) if i.key is not None and i.key == key]
+        return (found[0] if found else resource), steps[1:]
+
+    def _objects(self, resource: Resource, depth: int) -> Any:
+        """`aws_s3_bucket.m` as a value (`for_each = aws_s3_bucket.m`): its identity attributes,
+        by instance key when it has instances."""
+        identity = _IDENTITY.get(resource.type)
+        if identity is None:
+            return UNKNOWN
+
+        def attributes(instance: Resource) -> dict[str, Any]:
+            return {n: self.resource_attribute(instance, n, depth + 1) for n in identity[1]}
+
+        repeated = {"for_each", "count"} & resource.block.attributes.keys()
+        instances = self.instances(resource, depth + 1)
+        if resource.key is not None or not repeated:
+            return attributes(resource)
+        if instances == [resource]:
+            return UNKNOWN  # a collection not known here
+        if "for_each" in repeated:
+            return {str(i.key): attributes(i) for i in instances}
+        return [attributes(i) for i in instances]
 
     def _apply(self, value: Any, steps: tuple[Expr, ...] | list[Expr], depth: int) -> Any:
         for step in steps:
@@ -146,17 +240,19 @@ class Evaluator:
         if identity is not None and name in identity[1]:
             return identity[1][name].replace("{}", self.bucket_key(resource, depth + 1))
         expr = resource.block.attributes.get(name)
-        return self._named(("resource", resource.address, name), expr, depth)
+        with self.within(resource):
+            return self._named(("resource", resource.address, name), expr, depth)
 
     def bucket_key(self, resource: Resource, depth: int = 0) -> str:
         """A bucket's (or storage account's, container's) name, or its address when unknown:
         the value that references to it evaluate to, so they can be matched by equality."""
         name_attribute = _IDENTITY.get(resource.type, ("name", {}))[0]
-        value = self._named(
-            ("resource", resource.address, name_attribute),
-            resource.block.attributes.get(name_attribute),
-            depth,
-        )
+        with self.within(resource):
+            value = self._named(
+                ("resource", resource.address, name_attribute),
+                resource.block.attributes.get(name_attribute),
+                depth,
+            )
         return value if isinstance(value, str) and known(value) else resource.address
 
     def display_name(self, resource: Resource) -> str:
@@ -179,7 +275,8 @@ class Evaluator:
             self.active.add(key)
             try:
                 build = _POLICY_DOCUMENTS[kind]
-                document = build(self, found[0].block, depth + 1)
+                with self.within(None):
+                    document = build(self, found[0].block, depth + 1)
             finally:
                 self.active.discard(key)
             self.memo[key] = to_json(document)
@@ -309,6 +406,11 @@ def _statements_of(text: Any) -> list[Any]:
     if isinstance(statements, dict):
         return [statements]
     return statements if isinstance(statements, list) else []
+
+
+def _plain(key: Any) -> bool:
+    """A key an instance can have: a known string."""
+    return isinstance(key, str) and known(key)
 
 
 def _as_list(value: Any) -> list[Any]:

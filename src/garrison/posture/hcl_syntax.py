@@ -41,27 +41,35 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """A resource or data block of the module; `own`: declared in the file being analysed."""
+    """A resource, data or module block; `own`: declared in the file being analysed. `key`
+    is the instance of a `for_each` (a string, with `each.value` in `value`) or of a `count`
+    (an int); None for the block itself."""
 
     type: str
     name: str
     block: Block
     own: bool
+    key: str | int | None = None
+    value: Any = None
 
     @property
     def address(self) -> str:
-        return f"{self.type}.{self.name}"
+        base = f"{self.type}.{self.name}"
+        if self.key is None:
+            return base
+        return f'{base}["{self.key}"]' if isinstance(self.key, str) else f"{base}[{self.key}]"
 
 
 @dataclass(slots=True)
 class Module:
     """What a module declares: variable values (defaults, then tfvars), locals, the storage
-    resources and the data sources kept."""
+    resources, the data sources kept and the calls of other modules."""
 
     variables: dict[str, Expr] = field(default_factory=dict)
     locals: dict[str, Expr] = field(default_factory=dict)
     resources: dict[tuple[str, str], list[Resource]] = field(default_factory=dict)
     data: dict[tuple[str, str], list[Resource]] = field(default_factory=dict)
+    calls: list[Resource] = field(default_factory=list)
 
     def add(self, blocks: tuple[Block, ...], own: bool) -> None:
         """Declarations of one .tf file; the file being analysed is added first and wins."""
@@ -77,6 +85,8 @@ class Module:
                 table = self.resources if block.type == "resource" else self.data
                 kind, name = block.labels
                 table.setdefault((kind, name), []).append(Resource(kind, name, block, own))
+            elif block.type == "module" and len(block.labels) == 1:
+                self.calls.append(Resource("module", block.labels[0], block, own))
 
     def all_resources(self) -> Iterator[Resource]:
         for found in self.resources.values():

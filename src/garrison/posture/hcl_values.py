@@ -1,8 +1,8 @@
 """Values of Terraform expressions: UNKNOWN, Terraform's operators and functions, and JSON.
 
-Whatever cannot be known without running Terraform (a variable without a value, `each.key`, a
-provider-computed attribute) is UNKNOWN, and a string that contains one is text with `${?}`
-(MARK) in its place. Every size is bounded: a value too large is UNKNOWN.
+Whatever cannot be known without running Terraform (a variable without a value, `each.key` of
+an unknown `for_each`, a provider-computed attribute) is UNKNOWN, and a string that contains
+one is text with `${?}` (MARK) in its place. Every size is bounded: a value too large is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -210,6 +210,12 @@ def _element_at(items: Any, index: Any) -> Any:
     return UNKNOWN
 
 
+def _length(value: Any) -> Any:
+    if isinstance(value, (list, dict)) or (isinstance(value, str) and known(value)):
+        return len(value)
+    return UNKNOWN
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -226,6 +232,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "try": _try,
     "element": _element_at,
+    "length": _length,
+    "keys": lambda m: sorted(m) if isinstance(m, dict) else UNKNOWN,
+    "values": lambda m: [m[k] for k in sorted(m)] if isinstance(m, dict) else UNKNOWN,
     "lower": _string_function(str.lower),
     "upper": _string_function(str.upper),
     "trimspace": _string_function(str.strip),

@@ -4,9 +4,11 @@ A .tf file is read together with the other .tf files and the *.tfvars of its dir
 module): `var.` from variable defaults and tfvars, `local.` from locals blocks, string
 templates, common functions (jsonencode, merge, format...), policy documents
 (`data "aws_iam_policy_document"`, `data "google_iam_policy"`) and references between
-storage resources. Whatever cannot be known here (a variable without a value, `each.key`, a
-provider-computed attribute) evaluates to UNKNOWN, and a string that contains one to text with
-`${?}` in its place. Every count, size and depth is bounded; a reference cycle is UNKNOWN.
+storage resources, the instances of a known `for_each` or `count`. Whatever cannot be known
+here (a variable without a value, `each.key` of an unknown `for_each`, a provider-computed
+attribute) evaluates to UNKNOWN, and a string that contains one to text with `${?}` in its
+place. Every count, size and depth is bounded; a reference cycle is UNKNOWN. Calls of local
+child modules are followed by hcl_modules.py.
 
 This module loads a module directory (siblings, tfvars precedence, a parse cache) and is the
 entry point: the parse tree as data is hcl_syntax.py's, values and functions hcl_values.py's,
@@ -106,14 +108,20 @@ def _siblings(path: str, max_bytes: int) -> Iterator[tuple[str, str]]:
     if not os.path.isfile(path):
         return  # text not read from disk (a test, a pipe): no module around it
     directory, own = os.path.split(path)
+    yield from module_files(directory or ".", own, max_bytes)
+
+
+def module_files(directory: str, own: str, max_bytes: int) -> Iterator[tuple[str, str]]:
+    """(name, text) of the .tf and .tfvars files of a directory but `own`, bounded in number
+    and bytes; links are not followed."""
     try:
-        with os.scandir(directory or ".") as it:
+        with os.scandir(directory) as it:
             entries = sorted((e for e in it if _module_file(e.name)), key=lambda e: e.name)
     except OSError as exc:
-        log.debug("module of %s not read: %s", path, exc)
+        log.debug("module %s not read: %s", directory, exc)
         return
     if len(entries) > MAX_MODULE_FILES:
-        log.debug("module of %s has %d files: read on its own", path, len(entries))
+        log.debug("module %s has %d files: not read as a module", directory, len(entries))
         return
     budget = MAX_MODULE_BYTES
     for entry in entries:
@@ -162,6 +170,14 @@ def _tfvars(name: str, text: str) -> dict[str, Expr]:
     return attributes
 
 
+def declarations(text: str) -> tuple[Block, ...] | str:
+    """The blocks of one .tf file worth keeping (module calls included), or why it does not
+    parse; a large file is not parsed."""
+    if len(text) > MAX_HCL_BYTES:
+        return f"larger than {MAX_HCL_BYTES >> 10} KiB"
+    return _declarations(text)
+
+
 @functools.lru_cache(maxsize=32)
 def _declarations(text: str) -> tuple[Block, ...] | str:
     """The blocks of one .tf file worth keeping, or why it does not parse.
@@ -194,6 +210,8 @@ def _parse(text: str) -> Tree[Token] | str:
 def _wanted(block_type: str, labels: list[str]) -> bool:
     if block_type in ("variable", "locals"):
         return True
+    if block_type == "module":
+        return len(labels) == 1
     if block_type == "resource" and labels:
         return labels[0].startswith(_RESOURCE_PREFIXES)
     return block_type == "data" and bool(labels) and labels[0] in _DATA_TYPES

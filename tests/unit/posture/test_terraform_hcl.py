@@ -531,8 +531,27 @@ def _public_acl(i: int) -> str:
         + ")" * 20_000
         + "\n}\n",
         "".join(_public_acl(i) for i in range(1500)),
+        # every resource with the most instances judged one by one
+        "locals {\n  big = {"
+        + ", ".join(f'"k{i}" = "model-{i}"' for i in range(64))
+        + "}\n}\n"
+        + "".join(
+            f'resource "aws_s3_bucket_acl" "m{i}" {{\n  for_each = local.big\n'
+            '  bucket = each.value\n  acl = "public-read"\n}\n'
+            for i in range(500)
+        ),
+        # a long chain of for_each over the previous resource, and a for_each over itself
+        'resource "aws_s3_bucket" "self" {\n  for_each = aws_s3_bucket.self\n'
+        '  bucket = each.key\n  acl = "public-read"\n}\n'
+        + "".join(
+            f'resource "aws_s3_bucket" "b{i}" {{\n  for_each = aws_s3_bucket.b{i + 1}\n'
+            '  bucket = each.value.id\n  acl = "public-read"\n}\n'
+            for i in range(2000)
+        )
+        + 'resource "aws_s3_bucket" "b2000" {\n  count = 64\n'
+        + '  bucket = "model-${count.index}"\n}\n',
     ],
-    ids=["cycles", "doubling", "chain", "nesting", "many"],
+    ids=["cycles", "doubling", "chain", "nesting", "many", "instances", "instance-chain"],
 )
 def test_hostile_modules_finish(text: str) -> None:
     with finishes_within(20):
@@ -583,7 +602,8 @@ HCL_FRAGMENTS = [
     "[", "]", "{", "}", "(", ")", ",", '"', "\n", "${", "}", "%{ if true }", "%{ endif }",
     " ? ", " : ", "!", "-", "==", "&&", "1", "0", "99999999999999999999", "1e400", "true",
     "null", "[*]", ".*", "for x in ", " => ", "...", "# c\n", "// c\n", "/* c */", "\\",
-    "\x00", "é", "$${x}",
+    "\x00", "é", "$${x}", 'module "c" {\n', 'source = "./"\n', 'source = "../"\n',
+    "count.index", "each.value", 'aws_s3_bucket.m["k"].arn', "toset([", "length(",
 ]  # fmt: skip
 HCL_TEXT = st.lists(st.sampled_from(HCL_FRAGMENTS), max_size=60).map("".join)
 
@@ -612,3 +632,122 @@ def test_hcl_like_modules_never_raise(workdir: Path, main: str, other: str, tfva
     result = analyse_file(str(path / "main.tf"), (path / "main.tf").stat().st_size, 2 << 20)
     if result.item is not None:  # None: the bytes look like another format, not text
         assert result.item.status in ("scanned", "partial")
+
+
+def test_for_each_over_a_set_judges_each_bucket_by_its_name() -> None:
+    text = (
+        'resource "aws_s3_bucket" "m" {\n  for_each = toset(["acme-model-weights", "acme-logs"])\n'
+        "  bucket = each.key\n}\n"
+        'resource "aws_s3_bucket_acl" "m" {\n  for_each = aws_s3_bucket.m\n'
+        '  bucket = each.value.id\n  acl = "public-read"\n}\n'
+        'resource "aws_s3_bucket_policy" "weights" {\n'
+        '  bucket = aws_s3_bucket.m["acme-model-weights"].id\n'
+        '  policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*",\n'
+        '    Action = "s3:GetObject",\n'
+        '    Resource = "${aws_s3_bucket.m["acme-model-weights"].arn}/*" }] })\n}\n'
+    )
+    assert sorted(f.evidence for f in analyse_terraform(text, "main.tf", ASSET).findings) == [
+        'aws_s3_bucket_acl.m["acme-model-weights"] ("acme-model-weights"): acl = public-read',
+        'aws_s3_bucket_policy.weights ("acme-model-weights"): '
+        "policy lets any principal read objects",
+    ]
+
+
+def test_for_each_over_a_map_reads_each_value(tmp_path: Path) -> None:
+    main = (
+        'variable "buckets" {\n  type = map(object({ public = bool }))\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  for_each = var.buckets\n  bucket = each.key\n}\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  for_each = var.buckets\n'
+        "  bucket = aws_s3_bucket.b[each.key].id\n"
+        '  acl = each.value.public ? "public-read" : "private"\n}\n'
+        'resource "aws_s3_bucket_public_access_block" "b" {\n  for_each = var.buckets\n'
+        "  bucket = aws_s3_bucket.b[each.key].id\n"
+        "  ignore_public_acls = !each.value.public\n}\n"
+    )
+    tfvars = (
+        "buckets = {\n"
+        '  "acme-llm-checkpoints" = { public = true }\n'
+        '  "acme-llm-eval" = { public = false }\n'
+        '  "acme-static-site" = { public = true }\n}\n'
+    )
+    module = write(tmp_path / "m", {"main.tf": main, "terraform.tfvars": tfvars})
+    assert findings_of(module / "main.tf") == [
+        (
+            8,
+            'aws_s3_bucket_acl.b["acme-llm-checkpoints"] ("acme-llm-checkpoints"): '
+            "acl = public-read",
+        )
+    ]
+
+
+def test_count_instances_are_named_by_count_index() -> None:
+    text = (
+        'variable "names" {\n  default = ["acme-site", "acme-model-weights"]\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  count = 2\n  bucket = var.names[count.index]\n}\n'
+        'resource "aws_s3_bucket_acl" "b" {\n  count = length(var.names)\n'
+        "  bucket = aws_s3_bucket.b[count.index].id\n"
+        '  acl = count.index == 1 ? "public-read" : "private"\n}\n'
+        'resource "aws_s3_bucket_acl" "fixed" {\n  count = 2\n'
+        "  bucket = aws_s3_bucket.b[1].bucket\n"
+        '  acl = "public-read"\n}\n'
+    )
+    found = sorted(f.evidence for f in analyse_terraform(text, "main.tf", ASSET).findings)
+    assert found == [
+        'aws_s3_bucket_acl.b[1] ("acme-model-weights"): acl = public-read',
+        'aws_s3_bucket_acl.fixed[0] ("acme-model-weights"): acl = public-read',
+        'aws_s3_bucket_acl.fixed[1] ("acme-model-weights"): acl = public-read',
+    ]
+
+
+def test_gcs_iam_members_for_each_bucket() -> None:
+    text = (
+        'variable "buckets" {\n  default = ["acme-gguf-models", "acme-docs"]\n}\n'
+        'resource "google_storage_bucket" "b" {\n  for_each = toset(var.buckets)\n'
+        '  name = each.value\n  location = "EU"\n}\n'
+        'resource "google_storage_bucket_iam_member" "public" {\n'
+        "  for_each = google_storage_bucket.b\n  bucket = each.value.name\n"
+        '  role = "roles/storage.objectViewer"\n  member = "allUsers"\n}\n'
+        'resource "google_storage_bucket_iam_member" "team" {\n'
+        '  for_each = toset(["group:ml@acme.example", "allUsers"])\n'
+        '  bucket = google_storage_bucket.b["acme-docs"].name\n'
+        '  role = "roles/storage.objectViewer"\n  member = each.key\n}\n'
+    )
+    assert [f.evidence for f in analyse_terraform(text, "main.tf", ASSET).findings] == [
+        'google_storage_bucket_iam_member.public["acme-gguf-models"] ("acme-gguf-models"): '
+        "granted to allUsers"
+    ]
+
+
+def test_azure_containers_for_each() -> None:
+    text = (
+        'resource "azurerm_storage_account" "ml" {\n  name = "acmeml"\n}\n'
+        'resource "azurerm_storage_container" "c" {\n'
+        '  for_each = { "model-weights" = "blob", "public-docs" = "container",'
+        ' "datasets" = "private" }\n'
+        "  name = each.key\n  storage_account_name = azurerm_storage_account.ml.name\n"
+        "  container_access_type = each.value\n}\n"
+    )
+    assert [f.evidence for f in analyse_terraform(text, "main.tf", ASSET).findings] == [
+        'azurerm_storage_container.c["model-weights"] ("model-weights"): '
+        "container_access_type = blob"
+    ]
+
+
+def test_too_many_or_unknown_instances_are_judged_as_one_block() -> None:
+    names = ", ".join(f'"acme-model-{i}"' for i in range(100))
+    many = (
+        f'resource "aws_s3_bucket_acl" "weights" {{\n  for_each = toset([{names}])\n'
+        '  bucket = each.key\n  acl = "public-read"\n}\n'
+    )
+    assert [f.evidence for f in analyse_terraform(many, "main.tf", ASSET).findings] == [
+        'aws_s3_bucket_acl.weights ("${?}"): acl = public-read'
+    ]
+    unknown = many.replace(f"toset([{names}])", "var.buckets")
+    assert len(analyse_terraform(unknown, "main.tf", ASSET).findings) == 1
+    none = many.replace(f"toset([{names}])", "toset([])")
+    assert analyse_terraform(none, "main.tf", ASSET).findings == []
+    big_count = 'resource "aws_s3_bucket_acl" "weights" {\n  count = 1000\n'
+    big_count += '  bucket = "model-${count.index}"\n  acl = "public-read"\n}\n'
+    assert [f.evidence for f in analyse_terraform(big_count, "main.tf", ASSET).findings] == [
+        'aws_s3_bucket_acl.weights ("model-${?}"): acl = public-read'
+    ]
