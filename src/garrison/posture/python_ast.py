@@ -542,6 +542,9 @@ class _Calls(ast.NodeVisitor):
             url = _string(base.value)
             dynamic = url is None
             self.judged_urls.add(id(base.value))  # one call, one finding: not again as a URL
+        host = re.match(r"https?://([A-Za-z0-9.-]+)", url or "")
+        # An OpenAI client pointed at DeepSeek, xAI or OpenRouter uses that service.
+        service = (service_of_host(host.group(1)) if host else None) or service
         self.out.calls.append(AICall(service, url, dynamic, self.asset, loc))
         if service not in self.module.services:
             self.module.services[service] = loc.line or 0

@@ -122,3 +122,10 @@ def test_a_client_with_a_base_url_is_judged_once(tmp_path: Path) -> None:
     source = "from openai import OpenAI\nc = OpenAI(base_url='https://api.openai.com/v1')"
     calls = analyse(source, tmp_path).calls
     assert [c.base_url for c in calls] == ["https://api.openai.com/v1"]
+
+
+def test_a_client_pointed_at_another_provider_is_named_after_it(tmp_path: Path) -> None:
+    source = "from openai import OpenAI\nc = OpenAI(base_url='https://api.deepseek.com/v1')"
+    found = analyse(source, tmp_path)
+    assert [c.provider for c in found.calls] == ["deepseek"]
+    assert ("ai-service", "deepseek") in {(a.category, a.name) for a in found.assets}
