@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 
 from garrison.posture import discover
-from garrison.posture.analyse import analyse_file
 from garrison.posture.hcl_modules import MAX_CALLS, MAX_DEPTH
 
-PUBLIC_BUCKET = "GA-POST-008"
+from .test_terraform_hcl import PUBLIC_BUCKET, findings_of, write
 
 BUCKET_MODULE = {
     "variables.tf": """
@@ -53,23 +52,6 @@ resource "aws_s3_bucket_acl" "this" {
 }
 """,
 }
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / name).write_text(text)
-    return root
-
-
-def findings_of(path: Path) -> list[tuple[int | None, str]]:
-    result = analyse_file(str(path), path.stat().st_size, 2 << 20)
-    assert result.item is not None and result.item.status == "scanned", result.item
-    return sorted(
-        (f.location.line, f.evidence)
-        for f in result.observations.findings
-        if f.rule == PUBLIC_BUCKET
-    )
 
 
 def line_of(text: str, needle: str) -> int:
