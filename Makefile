@@ -11,7 +11,8 @@ $(BIN)/activate:
 	$(PY) -m pip install -q --upgrade pip
 
 # Core install: what a user gets from `pip install garrison-ml`.
-$(VENV)/.core: $(BIN)/activate pyproject.toml
+# The C pickle walker is compiled at install time (hatch_build.py), so its source is a prerequisite.
+$(VENV)/.core: $(BIN)/activate pyproject.toml hatch_build.py src/garrison/supplychain/_walk.c
 	$(PY) -m pip install -q -e .
 	touch $@
 

@@ -97,7 +97,24 @@ def _claim_detail(name: str, results: dict[str, Any]) -> str:
     floor = results["scale"][case].get("floor")
     if floor:  # what a bare pure-Python opcode walk costs on the same files
         detail += f"; floor: python + pickletools.genops alone {floor['seconds']:.2f} s"
+    startup = results["scale"][case].get("startup")
+    if startup:
+        detail += "; " + scanning_detail(results["scale"][case]["tools"], startup)
     return detail
+
+
+def scanning_detail(row: dict[str, Any], startup: dict[str, float]) -> str:
+    """Each tool's time less its own start-up on an empty directory."""
+    spent = {
+        tool: max(row[tool]["seconds"] - first, 0.001)
+        for tool, first in startup.items()
+        if "seconds" in row.get(tool, {})
+    }
+    cells = ", ".join(f"{tool} {startup[tool]:.2f} s + {spent[tool]:.3f} s" for tool in spent)
+    ratio = ""
+    if "garrison" in spent and "modelscan" in spent:
+        ratio = f"; scanning alone {spent['modelscan'] / spent['garrison']:.1f}x modelscan"
+    return f"start-up + scanning: {cells}{ratio}"
 
 
 def _speed_detail(row: dict[str, Any]) -> str:

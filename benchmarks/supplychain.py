@@ -203,6 +203,7 @@ def _run_scale(
     try:
         out = {name: _run_case(tools, name, target) for name, target in cases.items()}
         out["small_pickles"]["floor"] = _floor(cases["small_pickles"])
+        out["small_pickles"]["startup"] = _startup(tools, scale_dir / "empty")
         return out
     finally:
         if not keep:
@@ -235,6 +236,16 @@ def _floor(target: Path) -> dict[str, Any]:
         "what": "python start-up + pickletools.genops over every file, no analysis",
         "seconds": round(min(r.seconds for r in runs), 3),
         "opcodes": int(runs[0].stdout.strip() or 0),
+    }
+
+
+def _startup(tools: list[_peers.Tool], empty: Path) -> dict[str, float]:
+    """Each tool on an empty directory: the fixed cost inside every figure above."""
+    empty.mkdir(exist_ok=True)
+    return {
+        tool.name: _timed(tool, empty)["seconds"]
+        for tool in tools
+        if (tool.name, "small_pickles") not in NOT_RUN
     }
 
 

@@ -28,7 +28,7 @@ class ModelFileCheck:
     def run(self, asset: Asset, run: RunContext) -> Iterable[Finding]:
         assert asset.path is not None
         path = Path(asset.path)
-        ctx = ScanContext.for_file(path, run.policy, debug=run.debug)
+        ctx = ScanContext.for_file(path, run.policy, debug=run.debug, asset=asset)
         try:
             size = path.stat().st_size
             if size > run.policy.limits.max_file_bytes:

@@ -66,10 +66,12 @@ class ScanContext:
     debug: bool = False
 
     @classmethod
-    def for_file(cls, path: Path, policy: Policy, debug: bool = False) -> ScanContext:
+    def for_file(
+        cls, path: Path, policy: Policy, debug: bool = False, asset: Asset | None = None
+    ) -> ScanContext:
         return cls(
             policy=policy,
-            asset=Asset.from_path(path),
+            asset=asset or Asset.from_path(path),
             path=path,
             budget=Budget(policy.limits),
             debug=debug,

@@ -10,9 +10,11 @@ from typing import BinaryIO
 from garrison.errors import LimitExceeded
 from garrison.findings import Severity
 from garrison.rules import Rule
+from garrison.supplychain import pickle_fast
 from garrison.supplychain import pickle_globals as pg
 from garrison.supplychain.context import ScanContext
 from garrison.supplychain.pickle_vm import (
+    JOBLIB_WRAPPERS,
     CallRecord,
     CallResult,
     Const,
@@ -161,7 +163,53 @@ def scan_pickle(stream: BinaryIO, ctx: ScanContext) -> None:
     if torch_legacy.is_legacy_torch(stream):
         torch_legacy.scan_legacy_torch(stream, ctx)
         return
-    scan_pickle_from(stream, ctx, 0)
+    if not _plainly_clean(stream, ctx):
+        scan_pickle_from(stream, ctx, 0)
+
+
+def _plainly_clean(stream: BinaryIO, ctx: ScanContext) -> bool:
+    """True when the C first pass shows one pickle whose imports are all plainly safe.
+
+    The Python machine would report nothing for such a file, so it is skipped; anything
+    else (an unknown import, a helper that calls its argument, joblib array data, a limit)
+    goes to the full analysis.
+    """
+    size = _size(stream)
+    if not pickle_fast.AVAILABLE or size > ctx.limits.max_pickle_bytes:
+        return False
+    if size > pickle_fast.MAX_BYTES:
+        return False
+    stream.seek(0)
+    walked = pickle_fast.one_clean_walk(stream.read(size), ctx.limits.max_stack_depth)
+    if walked is None:
+        return False
+    opcodes, imports = walked
+    budget = ctx.budget
+    if budget.opcodes + opcodes > ctx.limits.max_opcodes:
+        return False
+    key = (tuple(ctx.policy.safe_globals), tuple(ctx.policy.unsafe_globals))
+    if not all(_plainly_safe(key, module, name) for module, name in imports):
+        return False
+    budget.spend_opcodes(opcodes)
+    return True
+
+
+_PLAIN: dict[tuple[object, str, str], bool] = {}  # a scan of many files asks the same names
+
+
+def _plainly_safe(key: tuple[tuple[str, ...], tuple[str, ...]], module: str, name: str) -> bool:
+    """Safe to import and to call with any arguments, under the policy lists in `key`."""
+    known = _PLAIN.get((key, module, name))
+    if known is not None:
+        return known
+    verdict = global_verdict(pg.GlobalPolicy(*key), module, name)
+    path = pg.canonical(module, name)
+    plain = verdict.kind == "safe" and path not in pg.APPLY_ARGUMENT
+    plain = plain and f"{module}.{name}" not in JOBLIB_WRAPPERS
+    if len(_PLAIN) > 4096:
+        _PLAIN.clear()
+    _PLAIN[(key, module, name)] = plain
+    return plain
 
 
 def scan_pickle_from(stream: BinaryIO, ctx: ScanContext, offset: int) -> int:
@@ -264,13 +312,7 @@ class Reporter:
                              offset=program.start)  # fmt: skip
 
     def verdict(self, ref: GlobalRef) -> pg.Verdict:
-        path = pg.canonical(ref.module, ref.name)
-        verdict = self.policy.classify(path, len(path.split(".")) - len(ref.name.split(".")))
-        if verdict.kind != "dangerous" and path != ref.full:
-            raw = self.policy.classify(ref.full, len(ref.module.split(".")))
-            if raw.kind == "dangerous":
-                return raw
-        return verdict
+        return global_verdict(self.policy, ref.module, ref.name)
 
     def judge_reference(self, ref: GlobalRef) -> None:
         verdict = self.verdict(ref)
@@ -389,6 +431,18 @@ class Reporter:
         return path == "torch.storage._load_from_bytes" and not any(
             f.severity >= Severity.MEDIUM for f in nested
         )
+
+
+def global_verdict(policy: pg.GlobalPolicy, module: str, name: str) -> pg.Verdict:
+    """The verdict on importing `module`.`name` (its Python 2 spelling mapped too)."""
+    path = pg.canonical(module, name)
+    verdict = policy.classify(path, len(path.split(".")) - len(name.split(".")))
+    full = f"{module}.{name}"
+    if verdict.kind != "dangerous" and path != full:
+        raw = policy.classify(full, len(module.split(".")))
+        if raw.kind == "dangerous":
+            return raw
+    return verdict
 
 
 def _class_name(name: str) -> bool:

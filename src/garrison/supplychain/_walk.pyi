@@ -1,0 +1,3 @@
+def walk(
+    data: bytes, max_stack: int, budget: int, sniff: bool
+) -> tuple[int, int, int, list[tuple[str, str]]]: ...
