@@ -144,10 +144,18 @@ def hook_repository(tmp_path: Path) -> Path:
     """A committed copy of what a hook user's clone contains (the working tree as it is)."""
     dest = tmp_path / "garrison-hook"
     dest.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml"):
+    for name in (
+        "pyproject.toml",
+        "hatch_build.py",
+        "README.md",
+        "LICENSE",
+        ".pre-commit-hooks.yaml",
+    ):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__", "*.so")
+    )
     git(dest, "init", "-q")
     git(dest, "add", "-A")
     git(dest, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "x")
