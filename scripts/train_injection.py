@@ -31,12 +31,18 @@ from garrison.llm.injection import (  # noqa: E402
     chunks,
     features,
 )
-from garrison.llm.injection_data import Row, generate, load_rows, split  # noqa: E402
+from garrison.llm.injection_data import (  # noqa: E402
+    Row,
+    generate,
+    load_rows,
+    load_written,
+    split,
+)
 
 BITS = 18
 C = 4.0  # inverse L2 strength; --C overrides
 FOLDS = 5
-ORDINARY = ("benign-request", "benign-roleplay", "document-")
+ORDINARY = ("benign-request", "benign-roleplay", "benign-document", "document-")
 # Out-of-fold false-positive rates the threshold is set to (the acceptance allows 1% / 10%).
 TARGET_FPR_ORDINARY = 0.005
 TARGET_FPR_HARD = 0.05
@@ -114,9 +120,9 @@ def chunk_rows(rows: list[Row]) -> list[Row]:
     return out
 
 
-def training_rows(data: Path) -> list[Row]:
+def training_rows(data: Path, written: bool = False) -> list[Row]:
     train, _ = split(load_rows(data))
-    rows = train + generate()
+    rows = train + generate() + (load_written() if written else [])
     return rows + chunk_rows(rows)
 
 
@@ -125,10 +131,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="prompt_injection data dir")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--C", type=float, default=C, help="inverse regularisation strength")
+    parser.add_argument(
+        "--written",
+        action="store_true",
+        help="add scripts/injection_corpus/*.jsonl (the shipped model does not; see docs/llm.md)",
+    )
     args = parser.parse_args()
     from garrison.llm.injection_data import DEFAULT_DATA
 
-    rows = training_rows(args.data or DEFAULT_DATA)
+    rows = training_rows(args.data or DEFAULT_DATA, args.written)
     x = matrix([r.text for r in rows])
     y = np.array([r.label for r in rows])
     threshold, stats = pick_threshold(rows, x, args.C)

@@ -16,6 +16,9 @@ from pathlib import Path
 from garrison.errors import UsageError
 
 DEFAULT_DATA = Path(__file__).parents[3] / ".." / "shared" / "data" / "prompt_injection"
+# Attacks and look-alikes written for the project (scripts/injection_corpus/*.md says how);
+# training only, and outside the package.
+WRITTEN = Path(__file__).parents[3] / "scripts" / "injection_corpus"
 GENERATED = "garrison-generated"
 # Whole sources held out for the test set; the rest train the model.
 TEST_SOURCES = frozenset(
@@ -55,6 +58,18 @@ def load_rows(data_dir: Path = DEFAULT_DATA) -> list[Row]:
                 r = json.loads(line)
                 rows.append(Row(r["text"], int(r["label"]), r["source"], r["subset"], r["source"]))
     return _group_bipia(rows)
+
+
+def load_written(folder: Path = WRITTEN) -> list[Row]:
+    """The project's written rows; each file is one source, so folds hold whole files out."""
+    rows: list[Row] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                source = str(r["source"])
+                rows.append(Row(r["text"], int(r["label"]), source, r["subset"], source))
+    return rows
 
 
 def _bipia_kind(source: str) -> str:
