@@ -108,3 +108,34 @@ def test_cli_scan_of_whole_corpus(
     )
     assert result.returncode == expected_exit, result.stderr[-2000:] + result.stdout[-2000:]
     json.loads(result.stdout)
+
+
+def test_the_c_first_pass_changes_no_report(corpus: dict[str, CorpusEntry]) -> None:
+    """Every corpus file reports the same findings and items with and without `_walk.c`."""
+    from garrison.supplychain import pickle_fast, scan_path
+
+    if not pickle_fast.AVAILABLE:
+        if os.environ.get("CI"):
+            pytest.fail("C pickle walker not built in CI")
+        pytest.skip("C pickle walker not built")
+    walk = pickle_fast.one_clean_walk
+    answered: list[bool] = []
+
+    def counted(data: bytes, max_stack: int) -> tuple[int, list[tuple[str, str]]] | None:
+        result = walk(data, max_stack)
+        answered.append(result is not None)
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pickle_fast, "one_clean_walk", counted)
+        fast = {i: scan_path(e.path) for i, e in corpus.items()}
+    assert sum(answered) >= 10  # the C pass really answered for many benign pickles
+    saved = pickle_fast._NATIVE, pickle_fast.AVAILABLE
+    pickle_fast._NATIVE, pickle_fast.AVAILABLE = None, False
+    try:
+        pure = {i: scan_path(e.path) for i, e in corpus.items()}
+    finally:
+        pickle_fast._NATIVE, pickle_fast.AVAILABLE = saved
+    for i in corpus:
+        assert [f.to_dict() for f in fast[i].findings] == [f.to_dict() for f in pure[i].findings], i
+        assert fast[i].items == pure[i].items, i

@@ -6,8 +6,16 @@ import os
 import pickle
 from pathlib import Path
 
-from garrison.supplychain import scan_path
-from garrison.supplychain.scan import PARALLEL_MIN_FILES
+import pytest
+
+from garrison.supplychain import scan, scan_path
+from garrison.supplychain.scan import PARALLEL_MIN_FILES, pool_pays
+
+
+@pytest.fixture(autouse=True)
+def always_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These files are quick, so a real scan would stay serial; the tests are about the pool.
+    monkeypatch.setattr(scan, "SERIAL_BUDGET_S", 0.0)
 
 
 class _Payload:
@@ -33,3 +41,12 @@ def test_progress_reaches_the_total(tmp_path: Path) -> None:
     scan_path(tmp_path, jobs=2, progress=lambda done, total, _: seen.append((done, total)))
     assert seen[-1] == (PARALLEL_MIN_FILES + 1, PARALLEL_MIN_FILES + 1)  # the directory too
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_the_pool_starts_only_when_the_rest_of_the_scan_is_long() -> None:
+    # 1,000 files at 40 us each: 36 ms left, not worth a pool; at 2 ms each, 1.9 s left.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scan, "SERIAL_BUDGET_S", 0.3)
+        assert not pool_pays(64, 936, 64 * 40e-6)
+        assert pool_pays(64, 936, 64 * 2e-3)
+        assert not pool_pays(64, PARALLEL_MIN_FILES - 1, 64 * 2e-3)  # too few left

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +15,8 @@ from garrison.supplychain.dispatch import scan_stream
 from garrison.supplychain.rules import LIMIT_REACHED, UNREADABLE
 
 log = logging.getLogger(__name__)
+
+SMALL_FILE_BYTES = 64 * 1024
 
 
 class ModelFileCheck:
@@ -38,7 +41,10 @@ class ModelFileCheck:
                 ctx.record("unknown", "skipped", size, "over max_file_bytes")
             else:
                 with path.open("rb") as stream:
-                    scan_stream(stream, ctx, path.name, size)
+                    if size <= SMALL_FILE_BYTES:  # one read; the format checks then seek in memory
+                        scan_stream(io.BytesIO(stream.read()), ctx, path.name, size)
+                    else:
+                        scan_stream(stream, ctx, path.name, size)
         except OSError as exc:
             ctx.record("unknown", "error", None, exc.strerror or str(exc))
             ctx.add(UNREADABLE, f"{exc.strerror or exc}")

@@ -37,13 +37,20 @@ HANDLERS: dict[str, str] = {
 }
 
 
+_LOADED: dict[str, Handler] = {}
+
+
 def handler_for(fmt: str) -> Handler | None:
+    handler = _LOADED.get(fmt)
+    if handler is not None:
+        return handler
     target = HANDLERS.get(fmt)
     if target is None:
         return None
     module, func = target.split(":")
-    handler: Handler = getattr(importlib.import_module(module), func)
-    return handler
+    loaded: Handler = getattr(importlib.import_module(module), func)
+    _LOADED[fmt] = loaded
+    return loaded
 
 
 def scan_stream(stream: BinaryIO, ctx: ScanContext, name: str = "", size: int | None = None) -> str:

@@ -62,12 +62,22 @@ def detect(stream: BinaryIO, name: str = "", size: int | None = None) -> str:
     return detect_head(head, name)
 
 
+# Magic numbers indexed by the byte at their offset: one dict lookup instead of a scan of all.
+_BY_BYTE: dict[tuple[int, int], list[tuple[int, bytes, str]]] = {}
+for _entry in _MAGIC:
+    _BY_BYTE.setdefault((_entry[0], _entry[1][0]), []).append(_entry)
+_OFFSETS = sorted({offset for offset, _, _ in _MAGIC})
+
+
 def detect_head(head: bytes, name: str = "") -> str:
     if not head:
         return "empty"
-    for offset, magic, fmt in _MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return fmt
+    for at in _OFFSETS:
+        if at >= len(head):
+            break
+        for offset, magic, fmt in _BY_BYTE.get((at, head[at]), ()):
+            if head.startswith(magic, offset):
+                return fmt
     if _is_safetensors(head):
         return "safetensors"
     if _is_lzma_alone(head):

@@ -137,7 +137,7 @@ def _list_folder(path: Path, follow_symlinks: bool) -> _Folder | None:
     for entry in _entries(path):
         if _is_dir(entry):
             continue
-        name, suffix = entry.name, Path(entry.name).suffix.lower()
+        name, suffix = entry.name, os.path.splitext(entry.name)[1].lower()
         readable = follow_symlinks or not entry.is_symlink()
         if suffix in CODE_SUFFIXES:
             folder.code.append(name)

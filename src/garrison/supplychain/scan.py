@@ -24,6 +24,10 @@ AssetResult = tuple[list[Finding], list[ScannedItem]]
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 200
+# Files are scanned in this process until the rest looks longer than this: starting a pool
+# and shipping results back costs more than a second of serial work only when files are slow
+# (archives, unknown pickles), not for the small clean files the C pass answers in microseconds.
+SERIAL_BUDGET_S = 0.3
 _CHUNK = 64
 
 
@@ -56,11 +60,7 @@ def scan_path(
         )
         assets = []
     workers = _workers(jobs, len(assets), debug)
-    results = (
-        _scan_parallel(assets, policy, workers)
-        if workers > 1
-        else (_scan_one(asset, checks, RunContext(policy=policy, debug=debug)) for asset in assets)
-    )
+    results = _results(assets, checks, RunContext(policy=policy, debug=debug), workers)
     for done, (asset, (findings, items)) in enumerate(zip(assets, results, strict=True)):
         report.findings.extend(findings)
         report.items.extend(items)
@@ -80,6 +80,24 @@ def _workers(jobs: int, n_assets: int, debug: bool) -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     wanted = (cpus or 1) if jobs == 0 else jobs
     return max(1, min(wanted, n_assets // _CHUNK or 1))
+
+
+def _results(
+    assets: list[Asset], checks: list[Check], run: RunContext, workers: int
+) -> Iterator[AssetResult]:
+    """Results in asset order: serial first, then a pool for the rest if the rest is long."""
+    started = time.perf_counter()
+    for done, asset in enumerate(assets):
+        checkpoint = workers > 1 and done and done % _CHUNK == 0
+        if checkpoint and pool_pays(done, len(assets) - done, time.perf_counter() - started):
+            yield from _scan_parallel(assets[done:], run.policy, workers)
+            return
+        yield _scan_one(asset, checks, run)
+
+
+def pool_pays(done: int, remaining: int, elapsed: float) -> bool:
+    """Whether the files left, at the rate so far, are worth a process pool."""
+    return remaining >= PARALLEL_MIN_FILES and elapsed / done * remaining > SERIAL_BUDGET_S
 
 
 def _scan_one(asset: Asset, checks: list[Check], run: RunContext) -> AssetResult:

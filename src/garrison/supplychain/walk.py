@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote_from_bytes
 
 from garrison.assets import Asset
 from garrison.errors import LimitExceeded, UsageError
@@ -40,6 +41,7 @@ def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[
         except OSError:
             yield Asset.from_path(directory)  # the file check reports it unreadable
             continue
+        base = Asset.from_path(directory).uri if os.sep == "/" else None
         subdirs = []
         for entry in entries:
             if entry.is_symlink() and not follow_symlinks:
@@ -51,5 +53,14 @@ def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[
             count += 1
             if count > max_files:
                 raise LimitExceeded("files in directory", count, max_files)
-            yield Asset.from_path(Path(entry.path))
+            yield _file_asset(directory, entry.name, base)
         stack.extend(reversed(subdirs))
+
+
+def _file_asset(directory: Path, name: str, base: str | None) -> Asset:
+    """`Asset.from_path(directory / name)`, with the URI built from the folder's (POSIX)."""
+    path = directory / name
+    if base is None:
+        return Asset.from_path(path)
+    uri = base + ("" if base.endswith("/") else "/") + quote_from_bytes(os.fsencode(name))
+    return Asset(uri=uri, path=str(path))
