@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,23 +35,34 @@ class ModelFileCheck:
         path = Path(asset.path)
         ctx = ScanContext.for_file(path, run.policy, debug=run.debug, asset=asset)
         try:
-            size = path.stat().st_size
+            info = os.stat(asset.path)
+            size = info.st_size
             if size > run.policy.limits.max_file_bytes:
                 ctx.add(
                     LIMIT_REACHED, f"file is {size} bytes; limit {run.policy.limits.max_file_bytes}"
                 )
                 ctx.record("unknown", "skipped", size, "over max_file_bytes")
             else:
-                with path.open("rb") as stream:
-                    if size <= SMALL_FILE_BYTES:  # one read; the format checks then seek in memory
-                        scan_stream(io.BytesIO(stream.read()), ctx, path.name, size)
-                    else:
-                        scan_stream(stream, ctx, path.name, size)
+                _scan_file(asset.path, ctx, path.name, size, stat.S_ISREG(info.st_mode))
         except OSError as exc:
             ctx.record("unknown", "error", None, exc.strerror or str(exc))
             ctx.add(UNREADABLE, f"{exc.strerror or exc}")
         run.items.extend(ctx.items)
         return ctx.findings
+
+
+def _scan_file(path: str, ctx: ScanContext, name: str, size: int, regular: bool) -> None:
+    with open(path, "rb", buffering=0) as raw:
+        if regular and size <= SMALL_FILE_BYTES:
+            # One read, then the format checks seek in memory; a file that grew since its
+            # stat is scanned from disk instead.
+            data = raw.read(size + 1)
+            if data is not None and len(data) <= size:
+                scan_stream(io.BytesIO(data), ctx, name, len(data))
+                return
+            raw.seek(0)
+        with io.BufferedReader(raw) as stream:
+            scan_stream(stream, ctx, name, size)
 
 
 class ModelDirectoryCheck:

@@ -42,6 +42,7 @@ def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[
             yield Asset.from_path(directory)  # the file check reports it unreadable
             continue
         base = Asset.from_path(directory).uri if os.sep == "/" else None
+        folder = str(directory)
         subdirs = []
         for entry in entries:
             if entry.is_symlink() and not follow_symlinks:
@@ -53,14 +54,15 @@ def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[
             count += 1
             if count > max_files:
                 raise LimitExceeded("files in directory", count, max_files)
-            yield _file_asset(directory, entry.name, base)
+            yield _file_asset(folder, entry.name, base)
         stack.extend(reversed(subdirs))
 
 
-def _file_asset(directory: Path, name: str, base: str | None) -> Asset:
-    """`Asset.from_path(directory / name)`, with the URI built from the folder's (POSIX)."""
-    path = directory / name
+def _file_asset(directory: str, name: str, base: str | None) -> Asset:
+    """`Asset.from_path(Path(directory) / name)`, built from the folder's strings (POSIX)."""
     if base is None:
-        return Asset.from_path(path)
+        return Asset.from_path(Path(directory) / name)
     uri = base + ("" if base.endswith("/") else "/") + quote_from_bytes(os.fsencode(name))
-    return Asset(uri=uri, path=str(path))
+    # pathlib writes "./x" as "x" and never doubles the root's slash
+    path = name if directory == "." else directory.rstrip("/") + "/" + name
+    return Asset(uri=uri, path=path)
