@@ -49,7 +49,9 @@ def pure_python() -> Iterator[None]:
         pickle_fast._NATIVE, pickle_fast.AVAILABLE = saved
 
 
-def c_walk(data: bytes, budget: int = -1, sniff: bool = False) -> tuple[int, int, int, list]:  # type: ignore[type-arg]
+def c_walk(
+    data: bytes, budget: int = -1, sniff: bool = False
+) -> tuple[int, int, int, list[tuple[str, str]]]:
     assert pickle_fast._NATIVE is not None
     return pickle_fast._NATIVE.walk(data, 1000, budget, sniff)
 
@@ -168,15 +170,16 @@ def test_scan_results_are_identical_with_and_without_the_c_pass(tmp_path: Path) 
 # --------------------------------------------------------------------------- generated input
 
 _NAMES = ["os", "system", "builtins", "eval", "collections", "OrderedDict", "a.b", "é", "1x", ""]
+_OPS = [
+    b"N", b"\x88", b"K\x07", b"J\x01\x00\x00\x00", b"G" + struct.pack(">d", 1.5), b"]",
+    b"}", b")", b"\x8f", b"(", b"t", b"l", b"d", b"\x91", b"\x85", b"\x86", b"\x87", b"a",
+    b"e", b"\x90", b"s", b"u", b"0", b"1", b"2", b"\x94", b"q\x00", b"q\x01", b"h\x00",
+    b"h\x01", b"r\x02\x00\x00\x00", b"j\x02\x00\x00\x00", b"\x93", b"R", b"\x81", b"\x92",
+    b"b", b"o", b"Q", b"\x98", b"\x95\x10\x00\x00\x00\x00\x00\x00\x00", b"\x80\x04",
+    b".", b"C\x01x", b"U\x02ab", b"\x8a\x01\x05", b"X\x02\x00\x00\x00hi",
+]  # fmt: skip
 _TOKENS = st.one_of(
-    st.sampled_from(
-        [b"N", b"\x88", b"K\x07", b"J\x01\x00\x00\x00", b"G" + struct.pack(">d", 1.5), b"]",
-         b"}", b")", b"\x8f", b"(", b"t", b"l", b"d", b"\x91", b"\x85", b"\x86", b"\x87", b"a",
-         b"e", b"\x90", b"s", b"u", b"0", b"1", b"2", b"\x94", b"q\x00", b"q\x01", b"h\x00",
-         b"h\x01", b"r\x02\x00\x00\x00", b"j\x02\x00\x00\x00", b"\x93", b"R", b"\x81", b"\x92",
-         b"b", b"o", b"Q", b"\x98", b"\x95\x10\x00\x00\x00\x00\x00\x00\x00", b"\x80\x04",
-         b".", b"C\x01x", b"U\x02ab", b"\x8a\x01\x05", b"X\x02\x00\x00\x00hi"]
-    ),  # fmt: skip
+    st.sampled_from(_OPS),
     st.sampled_from(_NAMES).map(s),
     st.tuples(st.sampled_from(_NAMES), st.sampled_from(_NAMES)).map(
         lambda p: b"c" + p[0].encode() + b"\n" + p[1].encode() + b"\n"
@@ -221,7 +224,7 @@ def test_mutated_pickles_agree(seed: bytes, edits: list[tuple[int, int]]) -> Non
 @settings(max_examples=500, deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_never_crash_the_walker(data: bytes) -> None:
-    status, opcodes, end, imports = c_walk(data)
+    status, _, end, imports = c_walk(data)
     assert 0 <= status <= 4 and 0 <= end <= len(data) and isinstance(imports, list)
     assert_agrees(data)
 
