@@ -175,9 +175,7 @@ def _plainly_clean(stream: BinaryIO, ctx: ScanContext) -> bool:
     goes to the full analysis.
     """
     size = _size(stream)
-    if not pickle_fast.AVAILABLE or size > ctx.limits.max_pickle_bytes:
-        return False
-    if size > pickle_fast.MAX_BYTES:
+    if not pickle_fast.AVAILABLE or size > min(ctx.limits.max_pickle_bytes, pickle_fast.MAX_BYTES):
         return False
     stream.seek(0)
     walked = pickle_fast.one_clean_walk(stream.read(size), ctx.limits.max_stack_depth)
