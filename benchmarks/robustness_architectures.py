@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/robustness_architectures.py
 
-Trains four ordinary, undefended CNNs on the bundled 8x8 digits (inputs in [0, 1], the same
+Trains five ordinary, undefended CNNs on the bundled 8x8 digits (inputs in [0, 1], the same
 70/30 split as benchmarks/robustness.py) and attacks each with Garrison's PGD (L-inf, 40 steps,
 as in the main benchmark) and with a stronger check: a sample counts as robust only if it also
 survives a margin (Carlini-Wagner style) loss PGD, 100 steps, in each of 5 random restarts. Writes
@@ -23,8 +23,9 @@ EPS = 0.1
 SEED = 0
 
 
-def _models() -> dict[str, tuple[Callable[[], Any], int]]:
+def _models(train_x: Any) -> dict[str, tuple[Callable[[], Any], int]]:
     import torch
+    from _robustness_evasion import standardised_cnn
 
     from garrison.robustness.models import small_cnn
 
@@ -48,6 +49,11 @@ def _models() -> dict[str, tuple[Callable[[], Any], int]]:
         "garrison small_cnn, 100 epochs": (lambda: small_cnn(10), 100),
         "LeNet-style 32-64-128, 30 epochs": (lenet, 30),
         "tiny 8-channel, 30 epochs": (tiny, 30),
+        # the same small CNN behind StandardScaler's per-pixel z-score (inputs still [0, 1])
+        "per-pixel z-score + garrison small_cnn, 30 epochs": (
+            lambda: standardised_cnn(train_x),
+            30,
+        ),
     }
 
 
@@ -87,7 +93,7 @@ def main() -> None:
     torch.set_num_threads(1)
     train, test = load_bundled("digits").split(0.7, seed=SEED)
     rows = []
-    for name, (make, epochs) in _models().items():
+    for name, (make, epochs) in _models(train.x).items():
         torch.manual_seed(SEED)
         started = time.perf_counter()
         target = fit(make(), train, epochs=epochs, seed=SEED)
