@@ -14,7 +14,7 @@ from garrison.findings import Finding
 from garrison.registry import RunContext
 from garrison.supplychain.context import Budget, ScanContext
 from garrison.supplychain.dispatch import scan_stream
-from garrison.supplychain.rules import LIMIT_REACHED, UNREADABLE
+from garrison.supplychain.rules import LIMIT_REACHED, UNREADABLE, UNSCANNED
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,23 @@ class ModelFileCheck:
         try:
             info = os.stat(asset.path)
             size = info.st_size
-            if size > run.policy.limits.max_file_bytes:
+            special = _special_kind(info.st_mode)
+            if special:
+                # Opening a FIFO waits for a writer, and a device never ends; what either
+                # yields is made when it is read, so a loader could get anything.
+                ctx.record("unknown", "unscanned", None, f"not a regular file ({special})")
+                ctx.add(
+                    UNSCANNED,
+                    f"{special}: not a regular file, so its content exists only when read",
+                    severity=run.policy.unscanned_severity,
+                )
+            elif size > run.policy.limits.max_file_bytes:
                 ctx.add(
                     LIMIT_REACHED, f"file is {size} bytes; limit {run.policy.limits.max_file_bytes}"
                 )
                 ctx.record("unknown", "skipped", size, "over max_file_bytes")
             else:
-                _scan_file(asset.path, ctx, path.name, size, stat.S_ISREG(info.st_mode))
+                _scan_file(asset.path, ctx, path.name, size)
         except OSError as exc:
             ctx.record("unknown", "error", None, exc.strerror or str(exc))
             ctx.add(UNREADABLE, f"{exc.strerror or exc}")
@@ -51,9 +61,19 @@ class ModelFileCheck:
         return ctx.findings
 
 
-def _scan_file(path: str, ctx: ScanContext, name: str, size: int, regular: bool) -> None:
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return ""
+
+
+def _scan_file(path: str, ctx: ScanContext, name: str, size: int) -> None:
     with open(path, "rb", buffering=0) as raw:
-        if regular and size <= SMALL_FILE_BYTES:
+        if size <= SMALL_FILE_BYTES:
             # One read, then the format checks seek in memory; a file that grew since its
             # stat is scanned from disk instead.
             data = raw.read(size + 1)

@@ -1,0 +1,42 @@
+"""Named pipes, sockets and devices are reported as unscanned, never opened."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from pathlib import Path
+
+import pytest
+
+from garrison.report.model import Report
+from garrison.supplychain import scan_path
+
+
+def scan_with_timeout(path: Path | str, seconds: float = 30) -> Report:
+    """scan_path in a thread: a scan that blocks on a pipe fails the test instead of hanging."""
+    out: list[Report] = []
+    worker = threading.Thread(target=lambda: out.append(scan_path(path)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "the scan blocked"
+    return out[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_a_model_folder_is_unscanned_not_read(tmp_path: Path) -> None:
+    (tmp_path / "weights.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=4))
+    os.mkfifo(tmp_path / "pytorch_model.bin")  # opening it would wait for a writer forever
+    report = scan_with_timeout(tmp_path)
+    items = {Path(i.path).name: i for i in report.items}
+    assert items["pytorch_model.bin"].status == "unscanned"
+    assert "named pipe" in items["pytorch_model.bin"].detail
+    assert items["weights.pkl"].status == "scanned"
+    unscanned = [f for f in report.findings if f.rule == "GA-SCAN-003"]
+    assert len(unscanned) == 1 and "not a regular file" in unscanned[0].evidence
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_a_device_is_unscanned_not_read_forever() -> None:
+    report = scan_with_timeout("/dev/zero")
+    assert [i.status for i in report.items] == ["unscanned"]
