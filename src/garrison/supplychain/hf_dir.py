@@ -123,6 +123,13 @@ def _entries(path: Path) -> Iterator[os.DirEntry[str]]:
     return iter(sorted(entries, key=lambda e: e.name))
 
 
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
@@ -138,7 +145,8 @@ def _list_folder(path: Path, follow_symlinks: bool) -> _Folder | None:
         if _is_dir(entry):
             continue
         name, suffix = entry.name, os.path.splitext(entry.name)[1].lower()
-        readable = follow_symlinks or not entry.is_symlink()
+        # only regular files are read: a pipe named config.json would block the scan
+        readable = (follow_symlinks or not entry.is_symlink()) and _is_file(entry)
         if suffix in CODE_SUFFIXES:
             folder.code.append(name)
         elif suffix in WEIGHT_SUFFIXES:

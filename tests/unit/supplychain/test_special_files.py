@@ -27,13 +27,14 @@ def scan_with_timeout(path: Path | str, seconds: float = 30) -> Report:
 def test_a_named_pipe_in_a_model_folder_is_unscanned_not_read(tmp_path: Path) -> None:
     (tmp_path / "weights.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=4))
     os.mkfifo(tmp_path / "pytorch_model.bin")  # opening it would wait for a writer forever
+    os.mkfifo(tmp_path / "config.json")  # read by the model-folder checks
     report = scan_with_timeout(tmp_path)
     items = {Path(i.path).name: i for i in report.items}
     assert items["pytorch_model.bin"].status == "unscanned"
     assert "named pipe" in items["pytorch_model.bin"].detail
     assert items["weights.pkl"].status == "scanned"
     unscanned = [f for f in report.findings if f.rule == "GA-SCAN-003"]
-    assert len(unscanned) == 1 and "not a regular file" in unscanned[0].evidence
+    assert len(unscanned) == 2 and all("not a regular file" in f.evidence for f in unscanned)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
