@@ -1,4 +1,8 @@
-"""Every guard reads its largest allowed input, built to be hostile to regexes, in < 1 s."""
+"""Every guard reads its largest allowed input, built to be hostile to regexes, in < 1 s.
+
+Times are this thread's CPU time: the bound is about the work a guard does (catastrophic
+backtracking takes minutes), not about how busy the machine's other test workers are.
+"""
 
 import time
 
@@ -52,21 +56,21 @@ def fill(unit: str, size: int) -> str:
 def test_each_guard_is_fast_at_its_limit(unit: str) -> None:
     for guard in GUARDS:
         text = fill(unit, int(getattr(guard, "max_chars", MAX_SCAN_CHARS)))
-        start = time.perf_counter()
+        start = time.thread_time()
         guard.scan(text)
-        assert time.perf_counter() - start < 1.0, guard.name
+        assert time.thread_time() - start < 1.0, guard.name
 
 
 @pytest.mark.parametrize("unit", ["a", "![", "\u200b", "QUJD"])
 def test_a_megabyte_is_bounded(unit: str) -> None:
     text = fill(unit, MB)
     for guard in GUARDS:
-        start = time.perf_counter()
+        start = time.thread_time()
         outcome = guard.scan(text)
-        assert time.perf_counter() - start < 1.0, guard.name
+        assert time.thread_time() - start < 1.0, guard.name
         assert outcome.verdict in (Verdict.REDACT, Verdict.BLOCK)  # never passed unread
     guard = Guard("system prompt words here for the test")
-    start = time.perf_counter()
+    start = time.thread_time()
     guard.scan_input(text)
     guard.scan_output(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.thread_time() - start < 2.0
