@@ -24,9 +24,9 @@ AssetResult = tuple[list[Finding], list[ScannedItem]]
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 200
-# Files are scanned in this process until the rest looks longer than this: starting a pool
-# and shipping results back costs more than a second of serial work only when files are slow
-# (archives, unknown pickles), not for the small clean files the C pass answers in microseconds.
+# A pool starts only once the files left would take longer than this in one process:
+# starting workers and shipping results back costs more than it saves on small clean files,
+# which the C pass answers in microseconds, and pays off on slow ones (archives, unknown pickles).
 SERIAL_BUDGET_S = 0.3
 _CHUNK = 64
 
