@@ -1,10 +1,12 @@
-"""Prompt-injection benchmark: Garrison's shipped model against TF-IDF + LR and a keyword list.
+"""Prompt-injection benchmark: Garrison's shipped models against TF-IDF + LR and a keyword list.
 
     .venv/bin/python benchmarks/llm_guards.py [--data DIR]
 
 The test set is the held-out split of garrison.llm.injection_data (whole sources of
-extra.jsonl and 40% of BIPIA contexts with their injected twins); both baselines train on
-the same training split as the shipped model. Writes benchmarks/results/llm_guards.json.
+extra.jsonl and 40% of BIPIA contexts with their injected twins). The TF-IDF baseline trains
+on what the default (encoder) model trains on: the training split, the generated rows and the
+written corpus. The linear model, Garrison's first, is kept for comparison.
+Writes benchmarks/results/llm_guards.json.
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from garrison.llm.injection import InjectionScanner  # noqa: E402
-from garrison.llm.injection_data import DEFAULT_DATA, Row, generate, load_rows, split  # noqa: E402
+from garrison.llm.encoder import TOKENIZER_PATH  # noqa: E402
+from garrison.llm.injection import LINEAR_MODEL_PATH, InjectionScanner  # noqa: E402
+from garrison.llm.injection_data import (  # noqa: E402
+    DEFAULT_DATA,
+    Row,
+    generate,
+    load_rows,
+    load_written,
+    split,
+)
 
 RESULTS = ROOT / "benchmarks" / "results" / "llm_guards.json"
 ORDINARY = ("benign-request", "document-")
@@ -136,12 +146,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
     train, test = split(load_rows(args.data))
-    train = train + generate()
+    train = train + generate() + load_written()
     texts, y = [r.text for r in test], np.array([r.label for r in test])
 
     scanner = InjectionScanner()
     g_scores = np.array(scanner.scan_batch(texts))
     g_flag = g_scores >= scanner.threshold
+    linear = InjectionScanner(model_path=LINEAR_MODEL_PATH)
+    l_scores = np.array(linear.scan_batch(texts))
+    l_flag = l_scores >= linear.threshold
     tfidf, tfidf_threshold = tfidf_baseline(train)
     t_scores = tfidf.predict_proba(texts)[:, 1]  # type: ignore[attr-defined]
     t_flag = t_scores >= tfidf_threshold
@@ -149,6 +162,7 @@ def main() -> None:
 
     systems = {
         "garrison": (g_scores, g_flag, scanner.threshold),
+        "garrison_linear_v1": (l_scores, l_flag, linear.threshold),
         "tfidf_lr": (t_scores, t_flag, tfidf_threshold),
         "keywords": (k_flag.astype(float), k_flag, 0.5),
     }
@@ -167,10 +181,11 @@ def main() -> None:
             for name, (s, f, th) in systems.items()
         },
         "model": {
-            "bytes": scanner.model_path.stat().st_size,
-            "format": "JSON (float16 weights, base64)",
+            "bytes": scanner.model_path.stat().st_size + TOKENIZER_PATH.stat().st_size,
+            "format": "safetensors (int8 token embeddings, float16 rest) and tokenizer JSON",
         },
         "latency_one_thread": latency(scanner),
+        "latency_one_thread_linear_v1": latency(linear),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")

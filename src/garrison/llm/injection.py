@@ -1,8 +1,9 @@
-"""Prompt-injection classifier: hashed character and word n-grams into a linear model.
+"""Prompt-injection scanner, and its first model: hashed n-grams into a linear model.
 
-The weights ship as JSON (float16 weights, base64) beside this module and are read on the
-first scan; inference is a few numpy operations, so it runs on one CPU core with nothing
-downloaded. `scripts/train_injection.py` trains the shipped model with the same `features`.
+`InjectionScanner` runs the encoder model (`garrison.llm.encoder`) by default, or this linear
+one when given its path (`LINEAR_MODEL_PATH`). The linear weights ship as JSON (float16,
+base64) beside this module and run as a few numpy operations; `scripts/train_injection.py`
+trains them with the same `features`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,8 @@ from garrison.findings import Location
 from garrison.llm.scanner import DEFAULT_ASSET, GuardContext, ScanResult, Verdict, result
 
 MODEL_PATH = Path(__file__).parent / "models" / "injection.json"
+LINEAR_MODEL_PATH = MODEL_PATH
+ENCODER_MODEL_PATH = Path(__file__).parent / "models" / "injection_encoder.safetensors"
 FORMAT = "garrison-injection-linear/1"
 MAX_TOKENS = 512  # tokens read at each end of a long text
 CHARS_PER_TOKEN = 16  # characters read per token at most
@@ -137,6 +140,9 @@ class InjectionModel:
     def score(self, text: str) -> float:
         return float(1.0 / (1.0 + np.exp(-np.clip(self.logit(text), -50, 50))))
 
+    def scores(self, texts: Sequence[str]) -> list[float]:
+        return [self.score(t) for t in texts]
+
     def to_json(self) -> dict[str, Any]:
         half = self.weights.astype("<f2").tobytes()
         return {
@@ -177,23 +183,41 @@ def load_model(path: Path = MODEL_PATH) -> InjectionModel:
     return InjectionModel.from_json(data)
 
 
+class ScoringModel(Protocol):
+    @property
+    def threshold(self) -> float: ...
+
+    def scores(self, texts: Sequence[str]) -> list[float]: ...
+
+
+def load_any(path: Path) -> ScoringModel:
+    """The encoder model for a .safetensors file, else the linear JSON model."""
+    if path.suffix == ".safetensors":
+        from garrison.llm.encoder import load_encoder
+
+        return load_encoder(path, path.with_name(path.stem + "_tokenizer.json"))
+    return load_model(path)
+
+
 class InjectionScanner:
     """Scores text for prompt injection; blocks at or above the model's threshold."""
 
     name = "prompt_injection"
 
-    def __init__(self, threshold: float | None = None, model_path: Path = MODEL_PATH) -> None:
+    def __init__(
+        self, threshold: float | None = None, model_path: Path = ENCODER_MODEL_PATH
+    ) -> None:
         self._threshold = threshold
         self.model_path = model_path
-        self._model: InjectionModel | None = None
+        self._model: ScoringModel | None = None
         self._lock = threading.Lock()
 
     @property
-    def model(self) -> InjectionModel:
+    def model(self) -> ScoringModel:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = load_model(self.model_path)
+                    self._model = load_any(self.model_path)
         return self._model
 
     @property
@@ -201,12 +225,11 @@ class InjectionScanner:
         return self.model.threshold if self._threshold is None else self._threshold
 
     def scan_batch(self, texts: Sequence[str]) -> list[float]:
-        model = self.model
-        return [model.score(t) for t in texts]
+        return self.model.scores(texts)
 
     def scan(self, text: str, context: GuardContext | None = None) -> ScanResult:
         ctx = context or GuardContext()
-        score = self.model.score(text)
+        score = self.model.scores([text])[0]
         if score < self.threshold:
             return result(self.name, text, verdict=Verdict.ALLOW, score=score)
         from garrison.llm.rules import PROMPT_INJECTION

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from garrison.errors import UsageError
 from garrison.llm.injection import (
+    LINEAR_MODEL_PATH,
     MODEL_PATH,
     InjectionModel,
     InjectionScanner,
@@ -32,6 +33,7 @@ ORDINARY = [
 ]
 
 scanner = InjectionScanner()
+linear = InjectionScanner(model_path=LINEAR_MODEL_PATH)
 
 
 def test_shipped_model_is_small_json_and_loads() -> None:
@@ -42,11 +44,12 @@ def test_shipped_model_is_small_json_and_loads() -> None:
     assert 0.0 < model.threshold < 1.0
 
 
-def test_obvious_attacks_score_above_ordinary_requests() -> None:
-    attacks = scanner.scan_batch(ATTACKS)
-    ordinary = scanner.scan_batch(ORDINARY)
+@pytest.mark.parametrize("model", [scanner, linear], ids=["encoder", "linear"])
+def test_obvious_attacks_score_above_ordinary_requests(model: InjectionScanner) -> None:
+    attacks = model.scan_batch(ATTACKS)
+    ordinary = model.scan_batch(ORDINARY)
     assert min(attacks) > max(ordinary)
-    assert max(ordinary) < scanner.threshold
+    assert max(ordinary) < model.threshold
 
 
 def test_attack_blocks_with_finding() -> None:
@@ -100,8 +103,8 @@ def test_long_text_is_bounded_and_injection_in_middle_chunk_counts() -> None:
     # within the bound (first and last 512 tokens), an instruction in the middle still blocks
     part = "The quarterly report shows steady sales in every region. " * 30
     hidden = part + ATTACKS[0] + " " + part
-    assert scanner.scan(part + part).verdict is Verdict.ALLOW
-    assert scanner.scan(hidden).verdict is Verdict.BLOCK
+    assert linear.scan(part + part).verdict is Verdict.ALLOW
+    assert linear.scan(hidden).verdict is Verdict.BLOCK
 
 
 def test_latency_128_tokens() -> None:
