@@ -263,11 +263,7 @@ def main() -> None:
 
     tmp = args.out.with_suffix(".tmp")
     export(model, args.layers, 0.5, {}, tmp)
-    shipped_tok = (
-        encoder.TOKENIZER_PATH
-        if args.out == encoder.MODEL_PATH
-        else args.out.with_name(args.out.stem + "_tokenizer.json")
-    )
+    shipped_tok = encoder.tokenizer_path(args.out)
     tok.no_truncation()
     tok.save(str(shipped_tok))
     numpy_model = encoder.load_encoder(tmp, shipped_tok)

@@ -11,7 +11,6 @@ into 64-wordpiece windows, scored as one batch, and its score is the highest win
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from garrison.errors import MissingExtraError, UsageError
-from garrison.llm.injection import MAX_TOKENS, bound
+from garrison.llm.injection import ENCODER_MODEL_PATH, MAX_TOKENS, bound
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-MODELS = Path(__file__).parent / "models"
-MODEL_PATH = MODELS / "injection_encoder.safetensors"
-TOKENIZER_PATH = MODELS / "injection_encoder_tokenizer.json"
+MODEL_PATH = ENCODER_MODEL_PATH
 FORMAT = "garrison-injection-encoder/1"
 WINDOW = 128  # wordpieces a window holds, [CLS] and [SEP] included
 TAIL = 32  # slack so that a 128-token prompt stays one window
@@ -168,31 +165,39 @@ class EncoderModel:
         return [float(1.0 / (1.0 + np.exp(-np.clip(v, -50, 50)))) for v in self.logits(texts)]
 
 
+def tokenizer_path(model: Path) -> Path:
+    """The tokenizer that ships beside a model: `<name>_tokenizer.json`."""
+    return model.with_name(model.stem + "_tokenizer.json")
+
+
+TOKENIZER_PATH = tokenizer_path(MODEL_PATH)
+
+
 def _libraries() -> tuple[Any, Any]:
     try:
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
     except ImportError:
         raise MissingExtraError("safetensors", "llm") from None
     try:
         from tokenizers import Tokenizer
     except ImportError:
         raise MissingExtraError("tokenizers", "llm") from None
-    return load_file, Tokenizer
+    return safe_open, Tokenizer
 
 
-def load_encoder(path: Path = MODEL_PATH, tokenizer: Path = TOKENIZER_PATH) -> EncoderModel:
-    load_file, tokenizer_cls = _libraries()
-    from safetensors import safe_open
-
+def load_encoder(path: Path = MODEL_PATH, tokenizer: Path | None = None) -> EncoderModel:
+    safe_open, tokenizer_cls = _libraries()
     try:
         with safe_open(str(path), framework="numpy") as fh:
             meta = dict(fh.metadata() or {})
-        raw = load_file(str(path))
-        tok = tokenizer_cls.from_file(str(tokenizer))
+            if meta.get("format") != FORMAT:
+                raise UsageError(f"not a Garrison encoder model (format {meta.get('format')!r})")
+            raw = {name: fh.get_tensor(name) for name in fh.keys()}  # noqa: SIM118
+        tok = tokenizer_cls.from_file(str(tokenizer or tokenizer_path(path)))
+    except UsageError:
+        raise
     except Exception as exc:  # the libraries raise their own types for unreadable files
         raise UsageError(f"cannot read injection model {path}: {exc}") from None
-    if meta.get("format") != FORMAT:
-        raise UsageError(f"not a Garrison encoder model (format {meta.get('format')!r})")
     tok.no_truncation()
     tok.no_padding()
     tensors = {k: v if v.dtype == np.int8 else v.astype(np.float32) for k, v in raw.items()}
@@ -204,19 +209,3 @@ def load_encoder(path: Path = MODEL_PATH, tokenizer: Path = TOKENIZER_PATH) -> E
         int(meta["heads"]),
         json.loads(meta.get("training", "{}")),
     )
-
-
-class EncoderCache:
-    """Loads the model once, on first use, whichever thread gets there first."""
-
-    def __init__(self, path: Path = MODEL_PATH) -> None:
-        self.path = path
-        self._model: EncoderModel | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> EncoderModel:
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = load_encoder(self.path)
-        return self._model

@@ -195,7 +195,7 @@ def load_any(path: Path) -> ScoringModel:
     if path.suffix == ".safetensors":
         from garrison.llm.encoder import load_encoder
 
-        return load_encoder(path, path.with_name(path.stem + "_tokenizer.json"))
+        return load_encoder(path)
     return load_model(path)
 
 
