@@ -50,7 +50,7 @@ def base_dir(given: Path | None) -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def build(base: Path, layers: int, ffn: int) -> Any:
+def build(base: Path, layers: int, ffn: int, dropout: float = 0.0) -> Any:
     import torch
     import torch.nn.functional as F
     from safetensors.torch import load_file
@@ -67,13 +67,15 @@ def build(base: Path, layers: int, ffn: int) -> Any:
             self.norm1 = nn.LayerNorm(HIDDEN, eps=1e-12)
             self.ff1, self.ff2 = nn.Linear(HIDDEN, FF), nn.Linear(FF, HIDDEN)
             self.norm2 = nn.LayerNorm(HIDDEN, eps=1e-12)
+            self.drop = nn.Dropout(dropout)
 
         def forward(self, x: Any, blocked: Any) -> Any:
             b, n, d = x.shape
             q, k, v = self.qkv(x).view(b, n, 3, HEADS, d // HEADS).permute(2, 0, 3, 1, 4)
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=blocked)
-            x = self.norm1(x + self.out(ctx.transpose(1, 2).reshape(b, n, d)))
-            return self.norm2(x + self.ff2(F.gelu(self.ff1(x), approximate="tanh")))
+            x = self.norm1(x + self.drop(self.out(ctx.transpose(1, 2).reshape(b, n, d))))
+            ff = self.ff2(F.gelu(self.ff1(x), approximate="tanh"))
+            return self.norm2(x + self.drop(ff))
 
     class Classifier(nn.Module):
         def __init__(self) -> None:
@@ -85,10 +87,12 @@ def build(base: Path, layers: int, ffn: int) -> Any:
             self.layers = nn.ModuleList(Layer() for _ in range(layers))
             self.pool = nn.Linear(HIDDEN, 1)
             self.head = nn.Linear(HIDDEN, 1)
+            self.drop = nn.Dropout(dropout)
 
         def forward(self, ids: Any, mask: Any) -> Any:
             n = ids.shape[1]
             x = self.norm(self.tokens(ids) + self.positions.weight[:n] + self.token_type)
+            x = self.drop(x)
             blocked = torch.zeros(mask.shape).masked_fill(mask == 0, -1e9)[:, None, None, :]
             for layer in self.layers:
                 x = layer(x, blocked)
@@ -243,6 +247,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--ffn", type=int, default=768, help="feed-forward units kept")
+    parser.add_argument("--dropout", type=float, default=0.0, help="dropout while training")
+    parser.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="keep the pretrained token embeddings as they are",
+    )
     args = parser.parse_args()
 
     import torch
@@ -257,7 +267,9 @@ def main() -> None:
     fold = np.array([zlib.crc32(r.group.encode()) % 5 for r in rows])
     fit = [r for r, f in zip(rows, fold, strict=True) if f != 0]
     held = [r for r, f in zip(rows, fold, strict=True) if f == 0]
-    model = build(base, args.layers, args.ffn)
+    model = build(base, args.layers, args.ffn, args.dropout)
+    if args.freeze_embeddings:
+        model.tokens.weight.requires_grad_(False)
     train(model, tok, fit, args.epochs)
     model.eval()
 
@@ -282,6 +294,8 @@ def main() -> None:
         "layers": args.layers,
         "ffn_units": args.ffn,
         "epochs": args.epochs,
+        "dropout": args.dropout,
+        "frozen_token_embeddings": args.freeze_embeddings,
         "trained_on_rows": len(fit),
         "threshold_rows": len(held),
         "threshold_from": "one fold of whole sources held out of training",

@@ -30,7 +30,7 @@ FORMAT = "garrison-injection-encoder/1"
 WINDOW = 128  # wordpieces a window holds, [CLS] and [SEP] included
 TAIL = 32  # slack so that a 128-token prompt stays one window
 SHORT = 62  # wordpieces a window of a longer text holds
-BATCH_WINDOWS = 64  # windows per forward pass
+BATCH_WINDOWS = 16  # windows per forward pass: small enough that activations stay in cache
 _EPS = 1e-12
 
 F32 = npt.NDArray[np.float32]
