@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -13,6 +14,7 @@ from garrison.cli.errors import EXIT_FINDINGS, handle_errors
 
 if TYPE_CHECKING:
     from garrison.policy import Policy
+    from garrison.report.console import ProgressCallback
     from garrison.report.model import Report
 
 
@@ -100,9 +102,13 @@ def scan_command(
     if db is not None:
         policy = policy.model_copy(update={"store_url": db})
 
-    from garrison.report.console import progress_bar
+    if progress and sys.stderr.isatty():
+        from garrison.report.console import progress_bar
 
-    with progress_bar(enabled=progress and sys.stderr.isatty()) as on_progress:
+        bar: AbstractContextManager[ProgressCallback | None] = progress_bar(enabled=True)
+    else:
+        bar = nullcontext(None)  # Rich stays unimported for piped JSON/SARIF output
+    with bar as on_progress:
         report = scan_path(paths, policy, progress=on_progress, debug=debug, jobs=jobs)
 
     if format is OutputFormat.console and output is None:
