@@ -110,6 +110,47 @@ def groups(rows: list[Row], flagged: np.ndarray) -> dict[str, float]:
     }
 
 
+def at_fpr(scores: np.ndarray, y: np.ndarray, fpr: float) -> np.ndarray:
+    """Flags at the threshold where `scores` flag the share `fpr` of all benign test rows."""
+    return scores > np.quantile(scores[y == 0], 1 - fpr)
+
+
+def matched(
+    rows: list[Row], systems: dict[str, tuple[np.ndarray, np.ndarray, float]]
+) -> dict[str, object]:
+    """Each baseline against Garrison at one false-positive rate, subset by subset.
+
+    Default thresholds leave the systems at very different FPRs, so their TPRs do not
+    compare. Scored baselines are moved to Garrison's FPR; the keyword list, which has no
+    score, stays put and Garrison moves to its FPR instead. Reporting only: nothing shipped
+    is tuned on it.
+    """
+    y = np.array([r.label for r in rows])
+    g_scores, g_flag, _ = systems["garrison"]
+    out: dict[str, object] = {}
+    for name, (scores, flag, _) in systems.items():
+        if name == "garrison":
+            continue
+        if name == "keywords":
+            fpr = float(flag[y == 0].mean())
+            ours, theirs = at_fpr(g_scores, y, fpr), flag
+        else:
+            fpr = float(g_flag[y == 0].mean())
+            ours, theirs = g_flag, at_fpr(scores, y, fpr)
+        base = per_subset(rows, theirs)
+        attacks = {
+            subset: (v["tpr"], base[subset]["tpr"])
+            for subset, v in per_subset(rows, ours).items()
+            if "tpr" in v
+        }
+        out[name] = {
+            "benign_fpr": round(fpr, 4),
+            "tpr_garrison_vs_baseline": attacks,
+            "garrison_ahead_on_every_attack_subset": all(a > b for a, b in attacks.values()),
+        }
+    return out
+
+
 def prompt_of(tokens: int) -> str:
     from garrison.llm.limits import count_tokens
 
@@ -180,6 +221,7 @@ def main() -> None:
             }
             for name, (s, f, th) in systems.items()
         },
+        "at_equal_fpr": matched(test, systems),
         "model": {
             "bytes": scanner.model_path.stat().st_size + TOKENIZER_PATH.stat().st_size,
             "format": "safetensors (int8 token embeddings, float16 rest) and tokenizer JSON",
