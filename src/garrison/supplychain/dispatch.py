@@ -56,12 +56,32 @@ def handler_for(fmt: str) -> Handler | None:
 def scan_stream(stream: BinaryIO, ctx: ScanContext, name: str = "", size: int | None = None) -> str:
     """Detect the format of `stream` and scan it; returns the format name."""
     fmt = formats.detect(stream, name, size)
-    run_handler(fmt, stream, ctx, size)
+    suffix = formats.model_suffix(name) if fmt in ("unknown", "text") else ""
+    if suffix and not ctx.speculative:
+        _unread_model(stream, ctx, fmt, suffix, size)
+    else:
+        run_handler(fmt, stream, ctx, size)
     if fmt != "zip" and size and formats.has_zip_tail(stream, size):
         # A zip directory at the end of another format: loaders that open zips by their
         # tail (torch.load, numpy.load) see a different file than the head suggests.
         run_handler("zip", stream, ctx, size)
     return fmt
+
+
+def _unread_model(
+    stream: BinaryIO, ctx: ScanContext, fmt: str, suffix: str, size: int | None
+) -> None:
+    """A file named like a model whose bytes match no format: unscanned, never passed."""
+    stream.seek(0)
+    if stream.read(len(formats.LFS_POINTER)) == formats.LFS_POINTER:
+        title = "Git LFS pointer in place of a model file"
+        detail = "the model was never fetched: run git lfs pull, then scan again"
+    else:
+        title = "Model file in a format Garrison does not read"
+        detail = f"named {suffix} but its bytes match no format Garrison reads"
+    stream.seek(0)
+    ctx.record(fmt, "unscanned", size, detail)
+    ctx.add(UNSCANNED, detail, severity=ctx.policy.unscanned_severity, title=title)
 
 
 def run_handler(fmt: str, stream: BinaryIO, ctx: ScanContext, size: int | None = None) -> None:

@@ -26,8 +26,22 @@ UNSCANNED = {
     "pe": "Windows executable or DLL",
     "macho": "Mach-O executable or library",
     "tensorrt": "TensorRT engine",
+    "ggml": "GGML / GGJT model (llama.cpp before GGUF)",
 }
 IGNORED = ("text", "empty", "image", "unknown")
+# Names that promise model weights or code. Bytes under such a name that match no format are
+# reported as unscanned rather than skipped: a format Garrison does not read (GGML, msgpack,
+# Torch7...) or a Git LFS pointer in place of the model would otherwise pass in silence.
+MODEL_SUFFIXES = frozenset(
+    {
+        ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".ggml", ".onnx", ".ort",
+        ".h5", ".hdf5", ".keras", ".msgpack", ".pkl", ".pickle", ".joblib", ".dill", ".npz",
+        ".npy", ".tflite", ".pb", ".ot", ".mlmodel", ".pte", ".ptl", ".mar", ".nemo", ".t7",
+        ".rknn", ".engine", ".plan", ".pdmodel", ".pdiparams", ".params", ".caffemodel",
+        ".llamafile",
+    }
+)  # fmt: skip
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 
 _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"GGUF", "gguf"),
@@ -48,10 +62,21 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"\x89PNG", "image"),
     (0, b"\xff\xd8\xff", "image"),
     (0, b"GIF8", "image"),
+    (0, b"lmgg", "ggml"),  # "ggml" as a little-endian uint32, and its later revisions
+    (0, b"fmgg", "ggml"),
+    (0, b"tjgg", "ggml"),
+    (0, b"algg", "ggml"),
     (4, b"TFL3", "tflite"),
     (4, b"ET12", "executorch"),
     (257, b"ustar", "tar"),
 )
+
+
+def model_suffix(name: str) -> str:
+    """The name's suffix when it is one model files use, else ""."""
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > max(name.rfind("/"), name.rfind("\\")) else ""
+    return suffix if suffix in MODEL_SUFFIXES else ""
 
 
 def detect(stream: BinaryIO, name: str = "", size: int | None = None) -> str:

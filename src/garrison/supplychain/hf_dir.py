@@ -18,7 +18,7 @@ from typing import Any
 from garrison.errors import LimitExceeded
 from garrison.findings import Severity
 from garrison.rules import Rule
-from garrison.supplychain import jinja_template
+from garrison.supplychain import formats, jinja_template
 from garrison.supplychain.context import ScanContext
 from garrison.supplychain.rules import CODE_EXECUTION_REFS, LIMIT_REACHED
 
@@ -63,13 +63,7 @@ CONFIG_FILES = frozenset(
         "config_sentence_transformers.json", "chat_template.json",
     }
 )  # fmt: skip
-WEIGHT_SUFFIXES = frozenset(
-    {
-        ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".h5", ".keras",
-        ".msgpack", ".pkl", ".pickle", ".joblib", ".npz", ".npy", ".tflite", ".pb", ".ot",
-        ".mlmodel", ".pte",
-    }
-)  # fmt: skip
+WEIGHT_SUFFIXES = formats.MODEL_SUFFIXES
 CODE_SUFFIXES = frozenset({".py", ".pyc", ".pyo", ".pyw"})
 _TEMPLATE_DIR = "additional_chat_templates"
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".cache", ".ipynb_checkpoints"})
