@@ -57,7 +57,13 @@ def key_hint(key: PrivateKey | PublicKey) -> str:
 
 def write_key_pair(path: Path, key: PrivateKey) -> Path:
     """Write the private key (mode 0600, never over an existing file) and `<path>.pub`."""
+    if path.is_dir() or not path.name:
+        raise UsageError(
+            f"{path} is a directory; give the key a file name, e.g. {path / 'release.pem'}"
+        )
     public = path.with_name(path.name + ".pub")
+    if public.exists():
+        raise UsageError(f"{public} exists; refusing to overwrite a key")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:

@@ -165,3 +165,31 @@ def test_demo_samples_are_judged_correctly(tmp_path: Path) -> None:
     for path in benign:
         assert worst.get(str(path), "info") in ("info", "low"), path.name
     assert proc.returncode == 1
+
+
+def test_output_onto_a_directory_is_refused_before_the_scan(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    proc = garrison("scan", str(files["bad"]), "--format", "json", "--output", str(tmp_path))
+    assert_one_line_error(proc, "is a directory")
+    assert proc.stdout == ""  # refused before scanning, so nothing was half-written
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    proc = garrison("scan", str(tmp_path / "missing.pkl"), "--debug")
+    assert proc.returncode == 2
+    assert "Traceback" in proc.stderr and "no such file or directory" in proc.stderr
+
+
+def test_keygen_into_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    proc = garrison("keygen", str(tmp_path))
+    assert_one_line_error(proc, "is a directory; give the key a file name")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_path_given_twice_is_scanned_once(files: dict[str, Path], tmp_path: Path) -> None:
+    bad = str(files["bad"])
+    proc = garrison("scan", str(tmp_path), bad, str(tmp_path), "--format", "json")
+    report = json.loads(proc.stdout)
+    assert [f["rule"] for f in report["findings"]].count("GA-PKL-001") == 1
+    assert sorted(Path(i["path"]).name for i in report["items"]) == ["bad.bin", "clean.pkl"]

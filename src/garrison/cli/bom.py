@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from garrison.cli.errors import handle_errors
+from garrison.cli.files import check_output, write_output
 from garrison.cli.provenance import DebugOption
 
 
@@ -40,16 +41,13 @@ def bom_command(
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such file or directory: {path}")
-    if output is not None and not output.parent.is_dir():
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    output = None if output == Path("-") else output
+    check_output(output)
     verdicts = _verdicts(paths, policy_file) if scan else None
     states = {path: _signature_state(path, key) for path in paths}
     text = bom_json(build_bom(paths, requirements, verdicts, states))
     validate_bom_json(text)
-    if output is None:
-        sys.stdout.write(text + "\n")
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
+    if write_output(output, text):
         print(f"wrote {output} (CycloneDX 1.6, {len(paths)} asset(s))", file=sys.stderr)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+from garrison.cli.files import check_output, write_output
 from garrison.cli.scan import (
     FailOnOption,
     FormatOption,
@@ -90,8 +91,7 @@ def discover_command(
             raise UsageError(f"--gateway-url: {_first_error(exc)}") from None
         updates["posture"] = posture
     policy = policy.model_copy(update=updates)
-    if output is not None and output.parent and not output.parent.exists():
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    check_output(output)
     if bom is not None and not bom.is_file():
         raise UsageError(f"BOM file not found: {bom}")
 
@@ -117,11 +117,7 @@ def discover_command(
     else:
         from garrison.report import render
 
-        text = render(report, format.value)
-        if output is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        else:
-            output.write_text(text, encoding="utf-8")
+        if write_output(output, render(report, format.value)):
             from garrison.report.console import print_summary
 
             print_summary(report)

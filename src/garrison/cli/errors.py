@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+RERUN_HINT = "Run again with --debug for the traceback, and please report it."
 
 # Optional dependencies and the extra that installs each: a missing one is the user's setup
 # to fix, so it gets the one-line install hint rather than an internal error.
@@ -58,7 +60,7 @@ def handle_errors(func: F) -> F:
             raise
         except GarrisonError as exc:
             if debug:
-                raise
+                traceback.print_exc()  # the traceback, and still the exit code scripts rely on
             print(f"garrison: error: {exc}", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
@@ -66,16 +68,13 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(130) from None
         except Exception as exc:
             if debug:
-                raise
+                traceback.print_exc()
             extra = _missing_extra(exc)
             if extra is not None:
                 print(f"garrison: error: {extra}", file=sys.stderr)
                 raise typer.Exit(EXIT_USAGE) from None
-            print(
-                f"garrison: internal error: {type(exc).__name__}: {exc}\n"
-                "Run again with --debug for the traceback, and please report it.",
-                file=sys.stderr,
-            )
+            hint = "Please report it." if debug else RERUN_HINT
+            print(f"garrison: internal error: {type(exc).__name__}: {exc}\n{hint}", file=sys.stderr)
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]

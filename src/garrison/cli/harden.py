@@ -35,14 +35,17 @@ ReportOpt = Annotated[
 EpochsOpt = Annotated[int, typer.Option(min=1, help="Training epochs.")]
 
 
-def _prepare(data: str, label: str | None, output: Path) -> tuple[EvalData, EvalData]:
+def _prepare(
+    data: str, label: str | None, output: Path, report: Path | None
+) -> tuple[EvalData, EvalData]:
+    from garrison.cli.files import check_output
     from garrison.errors import UsageError
     from garrison.robustness.data import load_data
 
     if output.suffix != ".safetensors":
         raise UsageError("--output must end in .safetensors (weights that cannot carry code)")
-    if not output.parent.is_dir():
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    check_output(output)  # both checked before minutes of training, not after
+    check_output(report)
     train, test = load_data(data, label).split(0.7)
     return train, test
 
@@ -65,7 +68,9 @@ def _save(title: str, result: Any, output: Path, report: Path | None) -> None:
     save_safetensors(result.module, output)
     numbers = result.to_dict()
     if report is not None:
-        report.write_text(dumps(numbers), encoding="utf-8")
+        from garrison.cli.files import write_output
+
+        write_output(report, dumps(numbers))
     print(_lines(title, numbers))
     print(f"wrote {output}")
 
@@ -85,7 +90,7 @@ def adversarial_command(
     """PGD adversarial training; writes safetensors weights and a before/after comparison."""
     from garrison.robustness.harden_adversarial import adversarial_training
 
-    train, test = _prepare(data, label, output)
+    train, test = _prepare(data, label, output, report)
     result = adversarial_training(_factory(arch, train)(), train, test, eps=epsilon, epochs=epochs)
     _save("adversarial training", result, output, report)
 
@@ -108,7 +113,7 @@ def dp_command(
     """DP-SGD training through Opacus, with (epsilon, delta) accounting."""
     from garrison.robustness.harden_dp import dp_training
 
-    train, test = _prepare(data, label, output)
+    train, test = _prepare(data, label, output, report)
     result = dp_training(
         _factory(arch, train),
         train,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+from garrison.cli.files import check_output, write_output
 
 if TYPE_CHECKING:
     from garrison.policy import Policy
@@ -121,10 +122,8 @@ def _target(spec: _TargetSpec, data: EvalData, policy: Policy, report: Report) -
 def finish_report(report: Report, fmt: ReportFormat, output: Path | None) -> None:
     from garrison.report import render
 
-    if output is not None and not output.parent.is_dir():
-        from garrison.errors import UsageError
-
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    output = None if output == Path("-") else output
+    check_output(output)
     if fmt is ReportFormat.console and output is None:
         from garrison.report.console import print_report
 
@@ -132,11 +131,7 @@ def finish_report(report: Report, fmt: ReportFormat, output: Path | None) -> Non
         for name, numbers in report.metrics.items():
             print(f"{name}: {summarise(name, numbers)}")
     else:
-        text = render(report, fmt.value)
-        if output is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        else:
-            output.write_text(text, encoding="utf-8")
+        if write_output(output, render(report, fmt.value)):
             print(f"wrote {output}", file=sys.stderr)
     if report.failed:
         raise typer.Exit(EXIT_FINDINGS)
@@ -234,6 +229,7 @@ def _attack(
 
     from garrison.report.model import Report
 
+    check_output(None if output == Path("-") else output)  # before minutes of attack
     report = Report(command=f"test {name}", targets=[spec.name], fail_on=policy.fail_on)
     started = time.perf_counter()
     data, extra = load()

@@ -43,6 +43,7 @@ def redteam_command(
     """Run attack probes against an endpoint; exit 1 when an attack succeeds."""
     import sys
 
+    from garrison.cli.files import check_output
     from garrison.cli.modeltest import finish_report
     from garrison.llm.redteam import ClientConfig, build_report, discover_probes, run
 
@@ -52,6 +53,7 @@ def redteam_command(
             d = p.describe()
             print(f"{d['id']:<32} {d['family']:<26} {', '.join([*d['owasp'], *d['atlas']])}")
         return
+    check_output(output)  # before the run, which can take minutes
     config = ClientConfig(
         target, model, api_key=api_key, rate=rate, concurrency=concurrency, timeout_s=timeout
     )

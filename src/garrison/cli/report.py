@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from garrison.cli.errors import handle_errors
+from garrison.cli.files import check_output, write_output
 
 
 class ComplianceFormat(StrEnum):
@@ -36,13 +37,12 @@ def report_command(
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Map the findings of Garrison reports onto a framework, item by item."""
-    from garrison.errors import UsageError
     from garrison.frameworks import load
     from garrison.report.compliance import compliance_report, render_compliance_json
 
     fw = load(framework)  # before reading inputs: a typo in the name fails fast
-    if output is not None and not output.parent.exists():
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    output = None if output == Path("-") else output
+    check_output(output)
     report = compliance_report(fw, reports)
     if fmt is ComplianceFormat.html:
         from garrison.report.compliance_html import render_compliance_html
@@ -50,12 +50,7 @@ def report_command(
         text = render_compliance_html(report)
     else:
         text = render_compliance_json(report)
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if not write_output(output, text):
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     counts = ", ".join(f"{n} {status}" for status, n in report.status_counts().items())
     print(f"{fw.id}: {len(report.items)} items ({counts}) -> {output}", file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from garrison.cli.errors import EXIT_FINDINGS, handle_errors
+from garrison.cli.files import check_output, write_output
 
 if TYPE_CHECKING:
     from garrison.policy import Policy
@@ -85,10 +86,8 @@ def scan_command(
     policy = load_policy(policy_file)
     if fail_on is not None:
         policy = policy.model_copy(update={"fail_on": Severity.parse(fail_on)})
-    if output is not None and output.parent and not output.parent.exists():
-        from garrison.errors import UsageError
-
-        raise UsageError(f"output directory does not exist: {output.parent}")
+    output = None if output == Path("-") else output
+    check_output(output)
 
     if attest and key is None:
         from garrison.errors import UsageError
@@ -115,16 +114,10 @@ def scan_command(
         from garrison.report.console import print_report
 
         print_report(report)
-    else:
-        text = render(report, format.value)
-        if output is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        else:
-            output.write_text(text, encoding="utf-8")
-            if format is not OutputFormat.console:
-                from garrison.report.console import print_summary
+    elif write_output(output, render(report, format.value)) and format is not OutputFormat.console:
+        from garrison.report.console import print_summary
 
-                print_summary(report)
+        print_summary(report)
     if (signing_key is not None and attest) or record:
         from garrison.supplychain.provenance.attest import (
             attest_paths,

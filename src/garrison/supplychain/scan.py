@@ -51,8 +51,9 @@ def scan_path(
     report = Report(command="scan", targets=[str(p) for p in targets], fail_on=policy.fail_on)
     started = time.perf_counter()
     checks = discover_checks(area="supplychain")
+    links: list[Path] = []
     try:
-        assets = list(expand(targets, policy.follow_symlinks, policy.limits.max_files))
+        assets = list(expand(targets, policy.follow_symlinks, policy.limits.max_files, links))
     except LimitExceeded as exc:
         asset = Asset.from_path(targets[0], kind="directory")
         report.findings.append(
@@ -66,12 +67,50 @@ def scan_path(
         report.items.extend(items)
         if progress is not None:
             progress(done + 1, len(assets), asset.path or asset.uri)
+    _report_links(report, links, targets, policy)
     if policy.require_approved:
         from garrison.supplychain.provenance.gate import approval_findings
 
         report.findings.extend(approval_findings([t for t in targets if t.exists()], policy))
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _report_links(report: Report, links: list[Path], targets: list[Path], policy: Policy) -> None:
+    """Symlinks the walk did not follow: listed, and reported when they lead out of the scan.
+
+    A link to a file the scan reaches anyway (a Hugging Face cache's snapshot links into its
+    blobs) is covered; one that leaves the scanned folders, or leads nowhere, is content a
+    loader would read and Garrison did not.
+    """
+    if not links:
+        return
+    from garrison.supplychain.formats import model_suffix
+    from garrison.supplychain.rules import UNSCANNED
+
+    roots = [t.resolve() for t in targets if t.is_dir()]
+    for link in links:
+        try:
+            real: Path | None = link.resolve(strict=True)
+        except (OSError, RuntimeError):
+            real = None
+        inside = real is not None and any(real.is_relative_to(r) for r in roots)
+        where = f"to {os.readlink(link)}" if real is not None else "that leads nowhere"
+        detail = f"symbolic link {where}, not followed (follow_symlinks is off)"
+        report.items.append(ScannedItem(str(link), "symlink", "skipped", None, detail))
+        if not inside and (real is None or real.is_file()) and model_suffix(link.name):
+            report.findings.append(
+                UNSCANNED.finding(
+                    Asset.from_path(link),
+                    Location(path=str(link)),
+                    detail
+                    if real is None
+                    else f"{detail}; it leads out of the scanned "
+                    "folders, so a loader reads what this scan did not",
+                    severity=policy.unscanned_severity,
+                    title="Model file behind a symbolic link that was not followed",
+                )
+            )
 
 
 def _workers(jobs: int, n_assets: int, debug: bool) -> int:

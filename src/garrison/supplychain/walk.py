@@ -10,20 +10,56 @@ from urllib.parse import quote_from_bytes
 from garrison.assets import Asset
 from garrison.errors import LimitExceeded, UsageError
 
+SKIPPED_DIRS = (".git", "__pycache__")
 
-def expand(paths: list[Path], follow_symlinks: bool, max_files: int) -> Iterator[Asset]:
-    """Yield a directory asset for each directory, then a file asset for every file in it."""
+
+def expand(
+    paths: list[Path], follow_symlinks: bool, max_files: int, links: list[Path] | None = None
+) -> Iterator[Asset]:
+    """Yield a directory asset for each directory, then a file asset for every file in it.
+
+    Symbolic links met inside a directory that are not followed go to `links`, so the
+    caller can report them; a path given twice (or inside another one given) is scanned once.
+    """
     for path in paths:
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"no such file or directory: {path}")
+    for path in _distinct(paths):
         if path.is_dir():
             yield Asset.from_path(path, kind="directory")
-            yield from _files_under(path, follow_symlinks, max_files)
+            yield from _files_under(path, follow_symlinks, max_files, links)
         else:
             yield Asset.from_path(path)
 
 
-def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[Asset]:
+def _distinct(paths: list[Path]) -> list[Path]:
+    """The paths less repeats and those inside a directory also given (first spelling kept)."""
+    resolved = []
+    for path in paths:
+        try:
+            resolved.append(path.resolve())
+        except (OSError, RuntimeError):  # a symlink loop: kept, and reported when scanned
+            resolved.append(path.absolute())
+    dirs = [r for p, r in zip(paths, resolved, strict=True) if p.is_dir()]
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for path, real in zip(paths, resolved, strict=True):
+        if real in seen or any(_walked_into(real, d) for d in dirs):
+            continue
+        seen.add(real)
+        out.append(path)
+    return out
+
+
+def _walked_into(path: Path, directory: Path) -> bool:
+    if path == directory or not path.is_relative_to(directory):
+        return False
+    return not set(path.relative_to(directory).parts) & set(SKIPPED_DIRS)
+
+
+def _files_under(
+    root: Path, follow_symlinks: bool, max_files: int, links: list[Path] | None
+) -> Iterator[Asset]:
     count = 0
     seen: set[tuple[int, int]] = set()
     stack = [root]
@@ -46,9 +82,15 @@ def _files_under(root: Path, follow_symlinks: bool, max_files: int) -> Iterator[
         subdirs = []
         for entry in entries:
             if entry.is_symlink() and not follow_symlinks:
+                if links is not None:
+                    links.append(Path(entry.path))
                 continue
-            if entry.is_dir(follow_symlinks=follow_symlinks):
-                if entry.name not in (".git", "__pycache__"):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=follow_symlinks)
+            except OSError:  # a symlink loop: the file check reports it unreadable
+                is_dir = False
+            if is_dir:
+                if entry.name not in SKIPPED_DIRS:
                     subdirs.append(Path(entry.path))
                 continue
             count += 1
