@@ -9,14 +9,12 @@ from pathlib import Path
 from garrison.errors import UsageError
 
 
-def check_output(path: Path | None) -> None:
-    """Refuse an --output that cannot be written, before a long scan or run is wasted on it."""
+def check_output(path: Path | None, option: str = "--output") -> None:
+    """Refuse an output file that cannot be written, before a long scan or run is wasted."""
     if path is None or str(path) == "-":
         return
-    if str(path) == "":
-        raise UsageError("--output needs a file name")
     if path.is_dir():
-        raise UsageError(f"--output {path} is a directory; give a file name")
+        raise UsageError(f"{option} {path} is a directory; give a file name")
     parent = path.parent
     if not parent.is_dir():
         raise UsageError(f"output directory does not exist: {parent}")

@@ -119,7 +119,9 @@ def _target(spec: _TargetSpec, data: EvalData, policy: Policy, report: Report) -
         return None
 
 
-def finish_report(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+def finish_report(
+    report: Report, fmt: ReportFormat, output: Path | None, exit_on_findings: bool = True
+) -> None:
     from garrison.report import render
 
     output = None if output == Path("-") else output
@@ -133,7 +135,7 @@ def finish_report(report: Report, fmt: ReportFormat, output: Path | None) -> Non
     else:
         if write_output(output, render(report, fmt.value)):
             print(f"wrote {output}", file=sys.stderr)
-    if report.failed:
+    if report.failed and exit_on_findings:
         raise typer.Exit(EXIT_FINDINGS)
 
 

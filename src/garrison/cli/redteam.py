@@ -14,9 +14,9 @@ from garrison.cli.modeltest import FormatOpt, OutputOpt, ReportFormat
 @handle_errors
 def redteam_command(
     target: Annotated[
-        str, typer.Option(help="Base URL of the endpoint, e.g. http://host:8000/v1.")
-    ],
-    model: Annotated[str, typer.Option(help="Model name to send in each request.")],
+        str | None, typer.Option(help="Base URL of the endpoint, e.g. http://host:8000/v1.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name to send in each request.")] = None,
     api_key: Annotated[
         str | None, typer.Option(help="API key (default: $GARRISON_REDTEAM_API_KEY).")
     ] = None,
@@ -35,16 +35,28 @@ def redteam_command(
         ),
     ] = None,
     list_probes: Annotated[bool, typer.Option("--list", help="List the probes and exit.")] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 when a finding is at or above this severity; the default, medium, "
+            "means any successful attack."
+        ),
+    ] = "medium",
     fmt: FormatOpt = ReportFormat.console,
     output: OutputOpt = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar (in a terminal).")] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
-    """Run attack probes against an endpoint; exit 1 when an attack succeeds."""
+    """Run attack probes against an endpoint; exit 1 when an attack succeeds.
+
+    Exit 2 when the target answered none of the attempts (nothing was tested).
+    """
     import sys
 
     from garrison.cli.files import check_output
     from garrison.cli.modeltest import finish_report
+    from garrison.errors import UsageError
+    from garrison.findings import Severity
     from garrison.llm.redteam import ClientConfig, build_report, discover_probes, run
 
     probes = discover_probes(tuple(probe or ()))
@@ -53,11 +65,23 @@ def redteam_command(
             d = p.describe()
             print(f"{d['id']:<32} {d['family']:<26} {', '.join([*d['owasp'], *d['atlas']])}")
         return
-    check_output(output)  # before the run, which can take minutes
+    if not target or not model:
+        raise UsageError("--target and --model are required (or --list to see the probes)")
+    threshold = Severity.parse(fail_on)
+    # Both checked before the run, which can take minutes.
+    check_output(output)
+    check_output(state, "--state")
     config = ClientConfig(
         target, model, api_key=api_key, rate=rate, concurrency=concurrency, timeout_s=timeout
     )
     result = run(probes, config, state, progress=progress and sys.stderr.isatty())
     if result.stopped:
         print(f"garrison: run stopped: {result.stopped}", file=sys.stderr)
-    finish_report(build_report(result), fmt, output)
+    answered = sum(a.status != "error" for a in result.attempts)
+    if result.attempts and not answered:
+        finish_report(build_report(result, threshold), fmt, output, exit_on_findings=False)
+        raise UsageError(
+            f"the target answered none of {len(result.attempts)} attempts, so nothing was "
+            "tested; see GA-RT-009 above for why"
+        )
+    finish_report(build_report(result, threshold), fmt, output)
