@@ -35,7 +35,10 @@ def guard_command(
         GuardFormat, typer.Option("--format", "-f", help="Output format.")
     ] = GuardFormat.console,
     threshold: Annotated[
-        float | None, typer.Option(help="Injection score that flags (default: the model's).")
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Injection score that flags, 0-1 (default: the model's)."
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:

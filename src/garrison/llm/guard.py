@@ -61,6 +61,8 @@ class Guard:
         canary: str | None = None,
         asset: Asset = DEFAULT_ASSET,
     ) -> None:
+        if isinstance(allowed_hosts, str):  # one host as a str would be read letter by letter
+            raise UsageError(f"allowed_hosts takes a list of hosts, e.g. [{allowed_hosts!r}]")
         self.system_prompt = system_prompt
         self.canary = canary or make_canary()
         self.vault = Vault()
@@ -146,6 +148,12 @@ class Guard:
                 kwargs["prompt"] = self.check_input(str(kwargs["prompt"])).text
             else:
                 raise UsageError("the wrapped function's prompt must be its first argument")
-            return self.check_output(fn(*args, **kwargs)).text
+            answer = fn(*args, **kwargs)
+            if not isinstance(answer, str):
+                raise UsageError(
+                    f"the wrapped function must return the answer as a str, not "
+                    f"{type(answer).__name__}"
+                )
+            return self.check_output(answer).text
 
         return guarded

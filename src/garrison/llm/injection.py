@@ -207,6 +207,8 @@ class InjectionScanner:
     def __init__(
         self, threshold: float | None = None, model_path: Path = ENCODER_MODEL_PATH
     ) -> None:
+        if threshold is not None and not 0.0 <= threshold <= 1.0:  # also refuses NaN
+            raise UsageError(f"threshold must be between 0 and 1, not {threshold!r}")
         self._threshold = threshold
         self.model_path = model_path
         self._model: ScoringModel | None = None

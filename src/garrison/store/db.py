@@ -61,6 +61,9 @@ class Store:
         self.engine.dispose()
 
 
+URL_FORMS = "use sqlite:////abs/path/garrison.db or postgresql://user@host:5432/db"
+
+
 def database_url(policy: Policy | None = None) -> str:
     """$GARRISON_DB_URL, else the policy's store URL, else a SQLite file in the user data dir."""
     env = os.environ.get(ENV_URL, "").strip()
@@ -79,6 +82,8 @@ def database_url(policy: Policy | None = None) -> str:
 def open_store(url: str, *, create: bool = True) -> Store:
     """Connect and migrate to head. With create=False a missing SQLite file is an error."""
     parsed = _parse_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(f"unsupported store URL {_safe(parsed)}: {URL_FORMS}")
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_path(parsed, create)
     try:
@@ -99,7 +104,7 @@ def _parse_url(url: str) -> URL:
     try:
         return make_url(url)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r}") from None
+        raise StoreError(f"not a database URL: {url!r}; {URL_FORMS}") from None
 
 
 def _safe(url: URL) -> str:

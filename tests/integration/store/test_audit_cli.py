@@ -96,6 +96,8 @@ def test_export_writes_json_lines(populated: str, tmp_path: Path) -> None:
     [
         "not a url",
         "nosuchdb://x",
+        "mysql://u@127.0.0.1:1/x",  # a real SQLAlchemy backend, but not one Garrison supports
+        "/tmp/garrison.db",  # a path, not a URL
         "postgresql+psycopg://postgres@127.0.0.1:1/test",
         "sqlite:////nonexistent-dir/garrison.db",
     ],

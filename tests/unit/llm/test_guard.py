@@ -159,3 +159,15 @@ def test_new_pii_in_output_is_removed_not_mixed_with_the_users() -> None:
     guard.check_input("I am jane.doe@example.org")
     outcome = guard.check_output("Contact bob.smith@example.net or you at <EMAIL_1>")
     assert outcome.text == "Contact [EMAIL 1 REDACTED] or you at jane.doe@example.org"
+
+
+def test_a_wrapped_function_that_returns_no_text_is_a_clear_mistake() -> None:
+    guard = Guard(system_prompt="You help with invoices.")
+    wrapped = guard.wrap(lambda prompt: {"content": "hi"})  # type: ignore[arg-type, return-value]
+    with pytest.raises(UsageError, match="must return the answer as a str, not dict"):
+        wrapped("hello")
+
+
+def test_one_allowed_host_given_as_a_string_is_refused() -> None:
+    with pytest.raises(UsageError, match=r"list of hosts, e.g. \['docs.example.com'\]"):
+        Guard(allowed_hosts="docs.example.com")

@@ -125,3 +125,9 @@ def test_never_crashes_on_arbitrary_text(text: str) -> None:
     score = scanner.scan(text).score
     assert 0.0 <= score <= 1.0
     assert len(features(text, 18)) == len(set(features(text, 18).tolist()))
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, float("nan")])
+def test_a_threshold_outside_0_to_1_is_refused(threshold: float) -> None:
+    with pytest.raises(UsageError, match="between 0 and 1"):
+        InjectionScanner(threshold=threshold)
