@@ -3,13 +3,15 @@
 The file scanners look at each file's bytes; this module looks at what the directory as a
 whole asks a loader to do. `auto_map` and friends make transformers import the repository's
 own Python (trust_remote_code=True), and chat templates in tokenizer configs are rendered
-by serving stacks. Only the directory and one level of subfolders are read.
+by serving stacks. Every folder under the scanned directory is read (bounded in count and
+depth), so a model folder deep in a repository is checked as if it were scanned alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,7 +69,8 @@ WEIGHT_SUFFIXES = formats.MODEL_SUFFIXES
 CODE_SUFFIXES = frozenset({".py", ".pyc", ".pyo", ".pyw"})
 _TEMPLATE_DIR = "additional_chat_templates"
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".cache", ".ipynb_checkpoints"})
-_MAX_SUBFOLDERS = 256
+_MAX_FOLDERS = 20_000  # folders listed per scanned directory, at any depth
+_MAX_FOLDER_DEPTH = 32
 _MAX_ENTRIES = 10_000  # names listed per folder; HF repos hold a few dozen
 _MAX_JSON_NODES = 1_000_000
 _KNOWN_DIFFUSERS_LIBS = frozenset({"diffusers", "transformers", "onnxruntime.training"})
@@ -83,25 +86,44 @@ class _Folder:
 
 
 def scan_directory(path: Path, ctx: ScanContext) -> None:
-    """Check one model directory (and its immediate subfolders); adds findings to `ctx`."""
+    """Check every model folder under `path`, at any depth; adds findings to `ctx`.
+
+    A scan of a whole repository (`garrison scan .`) must reach `models/org/bert/config.json`
+    as surely as a scan of that folder. Below the first level only folders with a Hugging
+    Face configuration or template are judged: code beside bare weights deep in a project is
+    the project's own (test fixtures and the like), not a model that loads it.
+    """
     if not path.is_dir():
         return
-    for folder_path in [path, *_subfolders(path, ctx.policy.follow_symlinks)]:
+    for folder_path, depth in _folders(path, ctx.policy.follow_symlinks):
         folder = _list_folder(folder_path, ctx.policy.follow_symlinks)
-        if folder is not None:
+        if folder is not None and (depth <= 1 or folder.configs or folder.templates):
             _check_folder(folder, ctx)
 
 
-def _subfolders(path: Path, follow_symlinks: bool) -> list[Path]:
-    folders = []
-    for entry in _entries(path):
-        if entry.name in _SKIPPED_DIRS or (entry.is_symlink() and not follow_symlinks):
+def _folders(root: Path, follow_symlinks: bool) -> Iterator[tuple[Path, int]]:
+    """The folders under `root` with their depth, breadth first, bounded in count and depth."""
+    seen: set[tuple[int, int]] = set()
+    queue = deque([(root, 0)])
+    listed = 0
+    while queue and listed < _MAX_FOLDERS:
+        folder, depth = queue.popleft()
+        try:
+            st = folder.stat()
+        except OSError:
             continue
-        if _is_dir(entry):
-            folders.append(Path(entry.path))
-            if len(folders) >= _MAX_SUBFOLDERS:
-                break
-    return folders
+        if (st.st_dev, st.st_ino) in seen:  # a symlink loop
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        listed += 1
+        yield folder, depth
+        if depth >= _MAX_FOLDER_DEPTH:
+            continue
+        for entry in _entries(folder):
+            if entry.name in _SKIPPED_DIRS or (entry.is_symlink() and not follow_symlinks):
+                continue
+            if _is_dir(entry):
+                queue.append((Path(entry.path), depth + 1))
 
 
 def _entries(path: Path) -> Iterator[os.DirEntry[str]]:

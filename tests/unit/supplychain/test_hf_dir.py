@@ -176,10 +176,24 @@ def test_python_in_a_subfolder_is_found(tmp_path: Path) -> None:
     assert "hook.py" in findings[0].evidence
 
 
-def test_deeper_folders_are_not_walked(tmp_path: Path) -> None:
-    root = hf_model(tmp_path / "repo")
-    hf_model(root / "a" / "b", RCE_PAYLOAD)
-    assert scan_dir(root) == []
+def test_model_folders_deep_in_a_repository_are_checked(tmp_path: Path) -> None:
+    # `garrison scan .` from a project root must judge models/org/bert as if scanned alone.
+    repo = tmp_path / "repo"
+    hf_model(repo / "models" / "org" / "chat", RCE_PAYLOAD)
+    remote = hf_model(repo / "models" / "org" / "bert", auto_map={"AutoModel": "modeling_x.M"})
+    (remote / "modeling_x.py").write_text("")
+    found = {
+        (f.rule, Path(f.location.path or "").relative_to(repo).parts[2]) for f in scan_dir(repo)
+    }
+    assert {("GA-JINJA-001", "chat"), ("GA-HF-001", "bert"), ("GA-HF-002", "bert")} <= found
+
+
+def test_code_beside_bare_weights_deep_in_a_project_is_its_own(tmp_path: Path) -> None:
+    fixtures = tmp_path / "src" / "tests" / "fixtures"
+    fixtures.mkdir(parents=True)
+    (fixtures / "model.pkl").write_bytes(b"\x80\x02}q\x00.")
+    (fixtures / "test_model.py").write_text("")
+    assert scan_dir(tmp_path) == []
 
 
 # -- chat templates --------------------------------------------------------------------------
