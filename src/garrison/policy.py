@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from garrison.errors import PolicyError
 from garrison.findings import Severity
@@ -23,20 +23,24 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_file_bytes: int = Field(200 * _GB, description="largest file opened at all")
-    max_header_bytes: int = Field(100 * _MB, description="safetensors/GGUF/JSON headers")
-    max_pickle_bytes: int = Field(2 * _GB, description="bytes of one pickle program analysed")
-    max_opcodes: int = Field(10_000_000, description="pickle opcodes analysed per file")
-    max_stack_depth: int = Field(10_000, description="pickle stack/mark depth")
-    max_archive_depth: int = Field(5, description="nested archives and payloads")
-    max_archive_members: int = Field(100_000, description="members read from one archive")
-    max_decompressed_bytes: int = Field(8 * _GB, description="bytes inflated per scanned file")
-    max_compression_ratio: int = Field(
-        1_000, description="inflated/compressed ratio for members over 10 MB inflated"
+    max_file_bytes: int = Field(200 * _GB, ge=1, description="largest file opened at all")
+    max_header_bytes: int = Field(100 * _MB, ge=1, description="safetensors/GGUF/JSON headers")
+    max_pickle_bytes: int = Field(2 * _GB, ge=1, description="bytes of one pickle program analysed")
+    max_opcodes: int = Field(10_000_000, ge=1, description="pickle opcodes analysed per file")
+    max_stack_depth: int = Field(10_000, ge=1, description="pickle stack/mark depth")
+    max_archive_depth: int = Field(5, ge=0, description="nested archives and payloads")
+    max_archive_members: int = Field(100_000, ge=1, description="members read from one archive")
+    max_decompressed_bytes: int = Field(
+        8 * _GB, ge=1, description="bytes inflated per scanned file"
     )
-    max_nested_bytes: int = Field(256 * _MB, description="embedded payload passed to a loader")
-    max_json_depth: int = Field(200, description="nesting of model configs")
-    max_files: int = Field(1_000_000, description="files walked under one directory")
+    max_compression_ratio: int = Field(
+        1_000, ge=1, description="inflated/compressed ratio for members over 10 MB inflated"
+    )
+    max_nested_bytes: int = Field(
+        256 * _MB, ge=1, description="embedded payload passed to a loader"
+    )
+    max_json_depth: int = Field(200, ge=1, description="nesting of model configs")
+    max_files: int = Field(1_000_000, ge=1, description="files walked under one directory")
 
 
 class RobustnessPolicy(BaseModel):
@@ -74,7 +78,7 @@ class ColumnSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: str = Field("any", description="int, float, bool, string, datetime or any")
-    nullable: bool = True
+    nullable: StrictBool = True
     min: float | None = None
     max: float | None = None
     allowed: tuple[str, ...] | None = Field(None, description="allowed categories")
@@ -88,7 +92,7 @@ class DataPolicy(BaseModel):
     columns: dict[str, ColumnSchema] = Field(
         default_factory=dict, description="declared schema; empty: inferred from --reference"
     )
-    allow_extra_columns: bool = False
+    allow_extra_columns: StrictBool = False
     max_null_fraction: float = Field(0.05, ge=0, le=1, description="nulls allowed per column")
     psi_threshold: float = Field(0.2, ge=0, description="population stability index that is drift")
     p_value: float = Field(0.001, gt=0, lt=1, description="KS / chi-squared significance for drift")
@@ -120,8 +124,8 @@ class Policy(BaseModel):
     unscanned_severity: Severity = Field(
         Severity.LOW, description="severity of a model format that is recognised but not scanned"
     )
-    follow_symlinks: bool = False
-    require_approved: bool = Field(
+    follow_symlinks: StrictBool = False
+    require_approved: StrictBool = Field(
         False, description="refuse models whose digests are not approved (`garrison models`)"
     )
     robustness: RobustnessPolicy = Field(default_factory=RobustnessPolicy)
@@ -140,6 +144,31 @@ class Policy(BaseModel):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("disabled_rules", mode="after")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_rule_id(v) for v in value)
+
+    @field_validator("severity_overrides", mode="after")
+    @classmethod
+    def _known_overrides(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        return {_rule_id(k): v for k, v in value.items()}
+
+
+def _rule_id(value: str) -> str:
+    """A rule id in its canonical case; Garrison's own (GA-) must exist, so a typo is caught.
+
+    Other prefixes belong to checks installed through entry points and are taken as given.
+    """
+    rule_id = value.strip().upper()
+    if not rule_id.startswith("GA-"):
+        return value.strip()
+    from garrison.rules import all_rules
+
+    if rule_id not in all_rules():
+        raise ValueError(f"unknown rule {value!r} (`garrison rules` lists them)")
+    return rule_id
 
 
 def load_policy(path: Path | None = None, search_from: Path | None = None) -> Policy:
@@ -177,4 +206,6 @@ def _parse(path: Path, required: bool) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise PolicyError(f"invalid policy in {path}: {where}: {first['msg']}") from None
+        # TOML has arrays, not tuples; and the validator's own prefix says nothing to a user.
+        msg = first["msg"].removeprefix("Value error, ").replace("valid tuple", "list")
+        raise PolicyError(f"invalid policy in {path}: {where}: {msg}") from None

@@ -193,3 +193,19 @@ def test_a_path_given_twice_is_scanned_once(files: dict[str, Path], tmp_path: Pa
     report = json.loads(proc.stdout)
     assert [f["rule"] for f in report["findings"]].count("GA-PKL-001") == 1
     assert sorted(Path(i["path"]).name for i in report["items"]) == ["bad.bin", "clean.pkl"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["scan", ".", "--format", "xml"], "Invalid value for '--format'"),
+        (["scan"], "Missing argument 'PATH'"),
+        (["scan", ".", "--jobs", "many"], "Invalid value for '--jobs'"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ],
+)
+def test_command_line_mistakes_are_one_line(args: list[str], needle: str) -> None:
+    proc = garrison(*args)
+    assert_one_line_error(proc, needle)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "(see 'garrison" in proc.stderr and "Value error" not in proc.stderr

@@ -41,6 +41,12 @@ def test_pyproject_without_section_gives_defaults(tmp_path: Path) -> None:
         ("[limits]\nmax_opcodes = 'many'", "limits.max_opcodes"),
         ("unknown_key = 1", "unknown_key"),
         ("fail_on = ", "invalid TOML"),
+        ("[limits]\nmax_opcodes = -5", "limits.max_opcodes: Input should be greater than"),
+        ("disabled_rules = ['GA-NOPE-999']", "unknown rule 'GA-NOPE-999'"),
+        ("disabled_rules = ['GA-SAFET-01']", "unknown rule 'GA-SAFET-01'"),
+        ("[severity_overrides]\nGA-PKL-0001 = 'low'", "unknown rule 'GA-PKL-0001'"),
+        ("follow_symlinks = 'yes'", "follow_symlinks: Input should be a valid boolean"),
+        ("safe_globals = 'mypkg.Model'", "safe_globals: Input should be a list"),
     ],
 )
 def test_invalid_policy_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -53,3 +59,9 @@ def test_invalid_policy_names_the_problem(tmp_path: Path, text: str, message: st
 def test_missing_explicit_policy_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="not found"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_rule_ids_take_any_case_and_other_prefixes_belong_to_plugins(tmp_path: Path) -> None:
+    path = tmp_path / "garrison.toml"
+    path.write_text("disabled_rules = ['ga-safet-001', 'ACME-X-1']\n")
+    assert load_policy(path).disabled_rules == ("GA-SAFET-001", "ACME-X-1")

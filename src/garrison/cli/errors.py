@@ -56,7 +56,7 @@ def handle_errors(func: F) -> F:
             logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
         try:
             return func(*args, **kwargs)
-        except typer.Exit:
+        except (typer.Exit, typer.Abort):  # the CLI's own ways out, handled by main()
             raise
         except GarrisonError as exc:
             if debug:

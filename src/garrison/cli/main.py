@@ -81,7 +81,35 @@ def _requested(argv: list[str]) -> str | None:
 
 
 def main() -> None:
-    build_app(_requested(sys.argv[1:]))()
+    cli = build_app(_requested(sys.argv[1:]))
+    try:
+        code = cli(standalone_mode=False)
+    except typer.Abort:
+        print("garrison: aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `garrison` or a bare group
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(2)
+        print(_one_line(exc), file=sys.stderr)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    # Click's errors (vendored by newer Typer, imported by older): matched by shape, not class.
+    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2
+
+
+def _one_line(exc: Exception) -> str:
+    """Click's three-line usage block as the one line every other mistake gets."""
+    message = " ".join(exc.format_message().split())  # type: ignore[attr-defined]
+    message = message.replace("Value error, ", "").rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    where = getattr(ctx, "command_path", "") or "garrison"
+    return f"garrison: error: {message} (see '{where} --help')"
 
 
 def __getattr__(name: str) -> Any:
