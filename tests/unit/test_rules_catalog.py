@@ -29,6 +29,7 @@ def test_rule_tables_in_the_guides_agree_with_the_catalog() -> None:
         for rule_id, severity, title in row.findall(guide.read_text(encoding="utf-8")):
             assert rule_id in rules, f"{guide.name}: {rule_id} is not a rule"
             rule = rules[rule_id]
-            assert (severity, title) == (rule.severity.value, rule.title), f"{guide.name}: {rule_id}"
+            expected = (rule.severity.value, rule.title)
+            assert (severity, title) == expected, f"{guide.name}: {rule_id}"
             checked += 1
     assert checked >= 60
