@@ -210,3 +210,9 @@ def test_command_line_mistakes_are_one_line(args: list[str], needle: str) -> Non
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "garrison" in proc.stderr.split("(see '")[1]  # names the help to read
     assert "Value error" not in proc.stderr
+
+
+def test_a_bad_store_url_for_record_is_refused_before_the_scan(files: dict[str, Path]) -> None:
+    proc = garrison("scan", str(files["clean"]), "--record", "--db", "bogus://x")
+    assert_one_line_error(proc, "unsupported store URL bogus://x")
+    assert proc.stdout == ""

@@ -100,6 +100,10 @@ def scan_command(
         signing_key = keys.load_private_key(key, keys.password_from_env())
     if db is not None:
         policy = policy.model_copy(update={"store_url": db})
+    if record:  # a bad store URL is told before the scan, not after it
+        from garrison.store.db import check_url, database_url
+
+        check_url(database_url(policy))
 
     if progress and sys.stderr.isatty():
         from garrison.report.console import progress_bar

@@ -81,11 +81,7 @@ def database_url(policy: Policy | None = None) -> str:
 
 def open_store(url: str, *, create: bool = True) -> Store:
     """Connect and migrate to head. With create=False a missing SQLite file is an error."""
-    parsed = _parse_url(url)
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(f"unsupported store URL {_safe(parsed)}: {URL_FORMS}")
-    if parsed.get_backend_name() == "sqlite":
-        _check_sqlite_path(parsed, create)
+    parsed = _checked_url(url, create)
     try:
         engine = _create_engine(parsed)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -98,6 +94,20 @@ def open_store(url: str, *, create: bool = True) -> Store:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StoreError(f"cannot open the store at {store.display_url}: {reason}") from None
     return store
+
+
+def check_url(url: str) -> None:
+    """What open_store checks before connecting, for commands that open it after long work."""
+    _checked_url(url, create=True)
+
+
+def _checked_url(url: str, create: bool) -> URL:
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(f"unsupported store URL {_safe(parsed)}: {URL_FORMS}")
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_path(parsed, create)
+    return parsed
 
 
 def _parse_url(url: str) -> URL:
