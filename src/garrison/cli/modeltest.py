@@ -119,6 +119,28 @@ def _target(spec: _TargetSpec, data: EvalData, policy: Policy, report: Report) -
         return None
 
 
+def _check_accepts(target: Classifier, data: EvalData) -> None:
+    """One small prediction first, so a model and data that do not fit is the user's mistake
+    named in shapes, not an error from deep inside an attack."""
+    from garrison.errors import GarrisonError, UsageError
+
+    per_sample = "x".join(str(d) for d in data.x.shape[1:])
+    try:
+        proba = target.predict_proba(data.x[:2])
+    except GarrisonError:
+        raise
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise UsageError(
+            f"the model does not accept this data ({per_sample} values a sample): {reason}"
+        ) from None
+    if getattr(proba, "shape", None) != (min(2, len(data.x)), data.n_classes):
+        raise UsageError(
+            f"the model answers with shape {getattr(proba, 'shape', '?')} for "
+            f"{min(2, len(data.x))} samples; the data has {data.n_classes} classes"
+        )
+
+
 def finish_report(
     report: Report, fmt: ReportFormat, output: Path | None, exit_on_findings: bool = True
 ) -> None:
@@ -236,6 +258,8 @@ def _attack(
     started = time.perf_counter()
     data, extra = load()
     target = _target(spec, data, policy, report)
+    if target is not None and spec.endpoint is None:
+        _check_accepts(target, data)
     if target is not None:
         result, chart = analyse(target, data, extra)
         _add_result(report, policy, name, result, _asset(spec), chart)
@@ -351,7 +375,13 @@ def privacy_command(
         raise UsageError("give --members (training records) and --non-members (unseen records)")
 
     def load() -> tuple[EvalData, EvalData]:
-        return _load(members, label), _load(non_members, label)
+        inside, outside = _load(members, label), _load(non_members, label)
+        if inside.x.shape[1:] != outside.x.shape[1:]:
+            raise UsageError(
+                f"--members samples have shape {inside.x.shape[1:]} but --non-members "
+                f"{outside.x.shape[1:]}; both must be records of the same kind"
+            )
+        return inside, outside
 
     def analyse(target: Classifier, inside: EvalData, outside: EvalData) -> Outcome:
         shadow = _load(shadow_data, label) if shadow_data else None

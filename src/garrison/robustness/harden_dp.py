@@ -167,15 +167,21 @@ def _train_private(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # secure-RNG and hook notices, not the user's concern
         engine = opacus.PrivacyEngine(accountant="rdp")
-        wrapped, optimiser, loader = engine.make_private_with_epsilon(
-            module=module,
-            optimizer=optimiser,
-            data_loader=loader,
-            target_epsilon=target_epsilon,
-            target_delta=delta,
-            epochs=epochs,
-            max_grad_norm=max_grad_norm,
-        )
+        try:
+            wrapped, optimiser, loader = engine.make_private_with_epsilon(
+                module=module,
+                optimizer=optimiser,
+                data_loader=loader,
+                target_epsilon=target_epsilon,
+                target_delta=delta,
+                epochs=epochs,
+                max_grad_norm=max_grad_norm,
+            )
+        except ValueError as exc:  # Opacus finds no noise level that reaches the budget
+            raise UsageError(
+                f"epsilon {target_epsilon:g} cannot be reached in {epochs} epochs on "
+                f"{len(train.x)} records ({exc}); raise --target-epsilon or lower --epochs"
+            ) from None
         _run_epochs(torch, wrapped, optimiser, loader, epochs)
     weights = {
         k.removeprefix("_module."): v.detach().clone() for k, v in wrapped.state_dict().items()

@@ -84,6 +84,11 @@ class SklearnClassifier:
     label_only: bool = False
 
     def __post_init__(self) -> None:
+        if not hasattr(self.estimator, "predict"):
+            from garrison.errors import UsageError
+
+            kind = type(self.estimator).__name__
+            raise UsageError(f"the file holds a {kind}, not an estimator with predict()")
         if not hasattr(self.estimator, "predict_proba"):
             self.label_only = True
 

@@ -269,3 +269,33 @@ def test_harden_writes_safetensors_that_scan_clean(tmp_path: Path) -> None:
     assert not scan_path([dp]).findings
     wrong = garrison("harden", "adversarial", "-o", tmp_path / "x.pt")
     assert wrong.exit_code == 2 and ".safetensors" in wrong.output
+
+
+def test_a_model_and_data_that_do_not_fit_is_a_usage_error(work: Path) -> None:
+    # wine.onnx takes 13 features; the default data is 8x8 digits images.
+    result = garrison("test", "evasion", work / "wine.onnx", "--samples", "5")
+    assert result.exit_code == 2, result.output
+    assert "the model does not accept this data (1x8x8 values a sample)" in result.output
+    assert "internal error" not in result.output
+
+
+def test_members_and_non_members_of_different_kinds_are_refused(
+    work: Path, tmp_path: Path
+) -> None:
+    np.savez(tmp_path / "other.npz", x=np.zeros((20, 5), np.float32), y=np.zeros(20, np.int64))
+    result = garrison(
+        "test", "privacy", work / "cnn.safetensors", "--arch", "garrison:small_cnn",
+        "--members", work / "members.npz", "--non-members", tmp_path / "other.npz",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "both must be records of the same kind" in result.output
+
+
+def test_an_unreachable_privacy_budget_is_a_usage_error(tmp_path: Path) -> None:
+    result = garrison(
+        "harden", "dp", "-o", tmp_path / "w.safetensors", "--target-epsilon", "0.01",
+        "--epochs", "1",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "cannot be reached" in result.output
+    assert not (tmp_path / "w.safetensors").exists()
