@@ -279,9 +279,7 @@ def test_a_model_and_data_that_do_not_fit_is_a_usage_error(work: Path) -> None:
     assert "internal error" not in result.output
 
 
-def test_members_and_non_members_of_different_kinds_are_refused(
-    work: Path, tmp_path: Path
-) -> None:
+def test_members_and_non_members_of_different_kinds_are_refused(work: Path, tmp_path: Path) -> None:
     np.savez(tmp_path / "other.npz", x=np.zeros((20, 5), np.float32), y=np.zeros(20, np.int64))
     result = garrison(
         "test", "privacy", work / "cnn.safetensors", "--arch", "garrison:small_cnn",
