@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,14 +339,15 @@ def _parse_chunk(
         return "skip" if "\n" not in (row.text or "") else "error"
 
     try:
-        table = pa.csv.read_csv(
-            io.BytesIO(chunk),
-            read_options=pa.csv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pa.csv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
-            convert_options=pa.csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
-            ),
-        )
+        with _quiet_undecodable_rows():
+            table = pa.csv.read_csv(
+                io.BytesIO(chunk),
+                read_options=pa.csv.ReadOptions(column_names=names, use_threads=False),
+                parse_options=pa.csv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+                convert_options=pa.csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
+                ),
+            )
     except (pa.ArrowInvalid, UnicodeDecodeError):
         table, found = _parse_lines(chunk, delimiter, names)
     tally.count += len(found)
@@ -353,6 +356,26 @@ def _parse_chunk(
         row = min(max(rows + max(number, 1) - 1 - done, rows), rows + table.num_rows)
         tally.add(BadRow(row, at, f"{source.path}:{at}: {message}"))
     return table
+
+
+@contextmanager
+def _quiet_undecodable_rows() -> Iterator[None]:
+    """Silence pyarrow's "Exception ignored" print for a bad row that is not UTF-8.
+
+    pyarrow decodes such a row before our handler sees it and the UnicodeDecodeError escapes
+    as an unraisable exception; the row is still reported, by the line-by-line parse.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _parse_lines(

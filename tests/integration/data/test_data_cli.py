@@ -215,3 +215,21 @@ def test_user_predictions_and_user_model_are_used(
     np.save(wrong, probs[:5])
     bad = garrison("data", "check", path, "--label", "target", "--pred-probs", wrong)
     assert bad.exit_code == 2 and "--pred-probs has shape" in bad.output
+
+
+def test_rows_that_are_not_utf8_are_findings_without_stray_tracebacks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "mixed.csv"
+    noise = bytes(range(0x80, 0x100)) * 4  # never valid UTF-8 on its own
+    path.write_bytes(b"a,b,c\n1,2,3\n" + noise + b"\n4,5,6\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "garrison", "data", "check", str(path), "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
+    assert "GA-DATA-005" in rules
