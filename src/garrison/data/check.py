@@ -293,6 +293,16 @@ def _merge_pii(before: Any, found: Any) -> Any:
     )
 
 
+def _named(issues: Any, names: tuple[str, ...]) -> Any:
+    """Label findings that name classes as the data does ('rose', 'dog'), not by code."""
+    import dataclasses
+
+    codes = np.asarray(issues.classes)
+    if not names or codes.dtype.kind not in "iu" or (len(codes) and codes.max() >= len(names)):
+        return issues
+    return dataclasses.replace(issues, classes=np.asarray(names, dtype=object)[codes])
+
+
 def _labels(
     path: Path,
     policy: Policy,
@@ -319,7 +329,7 @@ def _labels(
     issues = _timed(
         report, "labels", note, lambda: find_label_issues(matrix.x, labels, _probs(probs, labels))
     )
-    _add(report, "labels", issues, asset, path, policy)
+    _add(report, "labels", _named(issues, matrix.class_names), asset, path, policy)
     rows = min(len(labels), BACKDOOR_ROWS)
     user_model = loader(int(labels.max()) + 1, matrix.x.shape[1]) if loader else None
     found = _timed(
@@ -394,7 +404,7 @@ def _check_images(
         note,
         lambda: find_label_issues(flat.astype(np.float32) / 255.0, y, _probs(probs, y)),
     )
-    _add(report, "labels", issues, asset, path, policy)
+    _add(report, "labels", _named(issues, folder.classes), asset, path, policy)
     user_model = loader(int(y.max()) + 1, flat.shape[1]) if loader else None
     found = _timed(report, "backdoor", note, lambda: detect_backdoor(x, y, model=user_model))
     _add(report, "backdoor", found, asset, path, policy)

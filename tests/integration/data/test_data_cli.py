@@ -233,3 +233,22 @@ def test_rows_that_are_not_utf8_are_findings_without_stray_tracebacks(tmp_path: 
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
     rules = [f["rule"] for f in json.loads(proc.stdout)["findings"]]
     assert "GA-DATA-005" in rules
+
+
+def test_label_findings_name_classes_as_the_data_spells_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    names = np.array(["red", "rose", "white"])
+    y = rng.integers(0, 3, 300)
+    x = y[:, None] * 6.0 + rng.normal(size=(300, 2))
+    given = names[y].copy()
+    given[:4] = np.where(y[:4] == 2, "red", "white")  # flipped labels
+    lines = ["a,b,target"] + [f"{p:.3f},{q:.3f},{c}" for (p, q), c in zip(x, given, strict=True)]
+    path = tmp_path / "wine.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = garrison("data", "check", path, "--label", "target", "-f", "json")
+    findings = json.loads(result.stdout)["findings"]
+    issues = [f for f in findings if f["rule"] == "GA-DATA-020"]
+    assert issues
+    for finding in issues:
+        named = str(finding["evidence"]).rsplit("most likely class ", 1)[1]
+        assert named.strip("'") in {"red", "rose", "white"}, finding["evidence"]
