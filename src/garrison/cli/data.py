@@ -228,10 +228,13 @@ def diff_command(
     finally:
         store.close()
     data = diff.to_dict()
+    counts = data["counts"]
+    differs = bool(counts["added"] or counts["removed"] or counts["changed"])
     if json_output:
         sys.stdout.write(dumps(data))
+        if differs:  # the same exit code as the text output, like diff(1)
+            raise typer.Exit(EXIT_FINDINGS)
         return
-    counts = data["counts"]
     print(
         f"{old} -> {new}: {counts['added']:,} added, {counts['removed']:,} removed, "
         f"{counts['changed']:,} changed, {counts['unchanged']:,} unchanged"
@@ -239,18 +242,24 @@ def diff_command(
     for kind in ("added", "removed"):
         rows = data[kind]
         if rows:
-            more = " …" if len(rows) < counts[kind] else ""
-            print(f"  {kind} rows: {', '.join(map(str, rows[:20]))}{more}")
+            print(f"  {kind} rows: {', '.join(map(str, rows[:20]))}{_more(counts[kind], 20)}")
+    for kind in ("columns_added", "columns_removed"):
+        if data.get(kind):
+            print(f"  {kind.replace('_', ' ')}: {', '.join(map(str, data[kind]))}")
     if data["changed"]:
         pairs = ", ".join(f"{c['old']}->{c['new']}" for c in data["changed"][:20])
-        print(f"  changed rows (old->new): {pairs}")
+        print(f"  changed rows (old->new): {pairs}{_more(counts['changed'], 20)}")
     seen = data.get("first_seen") or {}
     sources = {v for v in seen.values() if v is not None}
     if sources:
         ids = ", ".join(f"#{s}" for s in sorted(sources))
         print(f"  added rows first seen in recorded fingerprint(s): {ids}")
-    if counts["added"] or counts["removed"] or counts["changed"]:
+    if differs:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _more(total: int, shown: int) -> str:
+    return f" … and {total - shown:,} more" if total > shown else ""
 
 
 def _store(db: str | None) -> Store:

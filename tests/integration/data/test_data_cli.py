@@ -144,7 +144,7 @@ def test_fingerprint_diff_and_trace_are_audited(tmp_path: Path, store_url: str) 
         assert done.exit_code == 0, done.output
         assert "recorded as #" in done.output
     diff = garrison("data", "diff", old, new, "--key", "id", "--json", "--db", store_url)
-    assert diff.exit_code == 0, diff.output
+    assert diff.exit_code == 1, diff.output  # they differ: the text output's exit code too
     data = json.loads(diff.stdout)
     assert data["counts"] == {"added": 1, "removed": 1, "changed": 1, "unchanged": 98}
     text = garrison("data", "diff", old, new, "--key", "id", "--db", store_url)
@@ -157,6 +157,8 @@ def test_fingerprint_diff_and_trace_are_audited(tmp_path: Path, store_url: str) 
     finally:
         store.close()
     assert actions.count("data.fingerprint") == 2 and actions.count("data.diff") == 2
+    same = garrison("data", "diff", old, old, "--key", "id", "--json", "--db", store_url)
+    assert same.exit_code == 0, same.output
 
 
 def test_check_record_writes_the_verdict(
