@@ -12,6 +12,7 @@ from garrison.gateway.handling import Call, Gateway, dumps, json_object, redacti
 from garrison.gateway.keys import ApiKey
 from garrison.gateway.proxy import RelayOutcome, SSETap, StreamRelay
 from garrison.gateway.record import BLOCK, ERROR, REDACT
+from garrison.gateway.shape import check_shape
 from garrison.gateway.stages import StreamFilter
 from garrison.gateway.texts import completion_text, estimated_tokens, prompt_text, usage_near_end
 
@@ -32,6 +33,7 @@ async def handle_generate(
         request = bounds.parse_object(raw, cfg.max_json_depth)
         model = request.get("model")
         gateway.check_model(call, key, model if isinstance(model, str) else None)
+        check_shape(route, request)
         call.prompt_text = prompt_text(route, request)
         await gateway.admit(call, key, estimated_tokens(call.prompt_text, request))
         body = gateway.check_request(call, key, request)
