@@ -85,6 +85,10 @@ def create_command(
     from garrison.errors import UsageError
     from garrison.gateway.keys import SCOPES, key_to_dict, parse_expiry
 
+    if models is not None and not _names(models):
+        # An empty model list means "all" to the key store, the opposite of --tools '':
+        # refuse it rather than hand out an unrestricted key to someone who asked for none.
+        raise UsageError("--models '' names no model; leave --models out for a key to all models")
     if expires is not None and len(expires.strip()) != 10:
         raise UsageError(f"--expires wants a date as YYYY-MM-DD, not {expires!r}")
     store = _key_store(db)

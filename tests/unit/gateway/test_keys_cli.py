@@ -133,3 +133,10 @@ def test_revoking_twice_is_a_mistake(cli: Invoke) -> None:
 def test_a_bad_store_url_is_a_mistake(cli: Invoke) -> None:
     result = cli("list", "--db", "nosuchdb://x")
     assert result.exit_code == 2 and result.stderr.startswith("garrison: error: ")
+
+
+def test_an_empty_model_list_is_refused_not_read_as_all(cli: Invoke) -> None:
+    result = cli("create", "--owner", "team-a", "--models", " , ")
+    assert result.exit_code == 2
+    assert "--models '' names no model" in result.output
+    assert "team-a" not in cli("list").output  # no key was made
