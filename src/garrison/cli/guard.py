@@ -58,6 +58,8 @@ def guard_command(
     else:
         for i, r in enumerate(results):
             mark = "FLAGGED" if r["flagged"] else ("BLOCKED" if r["blocked"] else "ok")
+            if mark == "ok" and r["verdict"] != "allow":
+                mark = r["verdict"].upper()  # e.g. REDACT: a guard rewrote the text
             rules = ", ".join(sorted({f["rule"] for f in r["findings"]})) or "-"
             print(f"{i:>5}  {mark:<8} injection {r['score']:.3f}  {rules}")
     if flagged:

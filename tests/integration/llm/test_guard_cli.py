@@ -41,3 +41,10 @@ def test_bad_input_gets_one_line_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["guard", "--input", str(bad)])
     assert result.exit_code == 2 and "bad.jsonl:2" in result.output
     assert "Traceback" not in result.output
+
+
+def test_console_shows_a_rewrite_instead_of_ok() -> None:
+    result = runner.invoke(app, ["guard", "my email is bob@example.com, thanks"])
+    assert result.exit_code == 0, result.output
+    assert "REDACT" in result.output and " ok " not in result.output
+    assert "GA-LLM-007" in result.output
