@@ -146,6 +146,10 @@ def _check_table(
     if label is not None and label not in names:
         raise UsageError(f"{path}: no column named {label!r}; columns: {', '.join(names[:20])}")
     ref = cache_source(open_table(reference, chunk)) if reference is not None else None
+    if ref is not None and not any(batch.num_rows for _, batch in ref.batches()):
+        # A header alone would make every value "outside the reference": one mistake, not
+        # a finding per cell.
+        raise UsageError(f"reference {reference} has no rows to compare with")
     declared = _schema(policy, schema_file, ref)
     checked = _timed(report, "schema", note, lambda: schema.check_schema(source, declared, policy))
     _add(report, "schema", checked, asset, path, policy)

@@ -254,3 +254,13 @@ def test_label_findings_name_classes_as_the_data_spells_them(tmp_path: Path) -> 
     for finding in issues:
         named = str(finding["evidence"]).rsplit("most likely class ", 1)[1]
         assert named.strip("'") in {"red", "rose", "white"}, finding["evidence"]
+
+
+def test_a_reference_without_rows_is_a_mistake_not_a_finding_per_cell(tmp_path: Path) -> None:
+    (tmp_path / "header.csv").write_text("a,b\n")
+    (tmp_path / "batch.csv").write_text("a,b\n1,2\n3,4\n")
+    result = garrison(
+        "data", "check", tmp_path / "batch.csv", "--reference", tmp_path / "header.csv"
+    )
+    assert result.exit_code == 2
+    assert "has no rows to compare with" in result.output
