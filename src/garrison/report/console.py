@@ -38,6 +38,8 @@ STATUS_ORDER = ("scanned", "partial", "unscanned", "skipped", "error")
 # A terminal table of a hostile archive's 100,000 findings helps nobody and takes minutes
 # to lay out; the most severe rows are shown and the rest counted (plain text lists all).
 MAX_TABLE_ROWS = 500
+# Below this many columns the table would crop its evidence column; rows are printed instead.
+WIDE_TABLE = 120
 
 __all__ = [
     "SEVERITY_STYLES",
@@ -56,7 +58,9 @@ def print_report(report: Report, console: Console | None = None) -> None:
         console.out(render_plain(report).rstrip("\n"), highlight=False)
         return
     findings = report.sorted_findings()
-    if findings:
+    if findings and console.width < WIDE_TABLE:
+        _print_rows(console, findings[:MAX_TABLE_ROWS])
+    elif findings:
         console.print(_table(findings[:MAX_TABLE_ROWS]))
     else:
         console.print(Text("No findings.", style="bold green"))
@@ -156,6 +160,28 @@ def _stdout_console() -> Console:
 
 def _is_plain(console: Console) -> bool:
     return not console.is_terminal or console.no_color or console.is_dumb_terminal
+
+
+def _print_rows(console: Console, findings: list[Finding]) -> None:
+    """The plain layout in colour: in a narrow terminal five table columns would crop the
+    evidence, and a finding's evidence is the part nobody may lose."""
+    indent = " " * 10
+    for f in findings:
+        style = SEVERITY_STYLES[f.severity]
+        head = Text.assemble(
+            (f"{f.severity.value.upper():<8}", style),
+            "  ",
+            (f.rule, style),
+            "  ",
+            _printable(str(f.location)),
+            "  ",
+            (_printable(f.title), "bold"),
+        )
+        console.print(head, overflow="fold")
+        if f.evidence:
+            evidence = Text(f"{indent}evidence: {_printable(f.evidence)}", style="dim")
+            console.print(evidence, overflow="fold")
+    console.print()
 
 
 def _table(findings: list[Finding]) -> Table:

@@ -240,3 +240,20 @@ def test_any_text_prints_as_printable_lines(evidence: str, member: str) -> None:
     text.encode("utf-8")
     assert all(line.isprintable() for line in text.splitlines())
     assert len(text.splitlines()) == (5 if evidence else 4)
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_a_narrow_terminal_loses_no_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    console, buf = terminal(width=width)
+    report = sample_report(tmp_path)
+    print_report(report, console)
+    out = buf.getvalue()
+    assert "\x1b[1;31mCRITICAL" in out  # still coloured by severity
+    text = re.sub(r"\s", "", ANSI.sub("", out))
+    for f in report.findings:  # every evidence and title whole, wrapped but never cropped
+        if f.evidence.isprintable():  # the hostile one is escaped, as other tests check
+            assert re.sub(r"\s", "", f.evidence) in text
+        assert re.sub(r"\s", "", f.title) in text
