@@ -132,6 +132,18 @@ def invalid_json(why: str) -> GatewayError:
     return GatewayError(400, why, code="invalid_json", reason="bounds")
 
 
+def never_fits(needed: int, limit: int, what: str) -> GatewayError:
+    """A request whose estimate alone exceeds a whole window: waiting never admits it."""
+    return GatewayError(
+        429,
+        f"this request needs about {needed} tokens, more than this API key's {what} quota of "
+        f"{limit}: it can never fit; lower max_tokens or shorten the prompt",
+        type=RATE_LIMIT,
+        code="request_exceeds_quota",
+        reason="quota.size",
+    )
+
+
 def quota_exceeded(reason: str, retry_after_s: float, headers: dict[str, str]) -> GatewayError:
     what = {
         "quota.rpm": "requests-per-minute",

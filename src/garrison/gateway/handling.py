@@ -204,6 +204,9 @@ class Gateway:
     async def admit(self, call: Call, key: ApiKey, estimated_tokens: int) -> None:
         if self.quotas is None:
             return
+        for limit, what in ((key.tpm, "tokens-per-minute"), (key.daily_tokens, "daily token")):
+            if limit is not None and estimated_tokens > limit:
+                raise errors.never_fits(estimated_tokens, limit, what)
         try:
             decision = await self.quotas.admit(key, estimated_tokens)
         except GarrisonError as exc:  # the quota storage is down: refuse rather than go unmetered

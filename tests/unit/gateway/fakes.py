@@ -31,6 +31,7 @@ KEYS = {
     "sk-alice": ApiKey(id="gk_alice", owner="alice"),
     "sk-bob": ApiKey(id="gk_bob", owner="bob", models=("llama-3-8b",), scopes=("chat", "models")),
     "sk-old": ApiKey(id="gk_old", owner="carol", revoked="2026-01-01T00:00:00.000000Z"),
+    "sk-tight": ApiKey(id="gk_tight", owner="dave", tpm=1000, daily_tokens=5000),
 }
 ALICE = {"Authorization": "Bearer sk-alice"}
 BOB = {"Authorization": "Bearer sk-bob"}

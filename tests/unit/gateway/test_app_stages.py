@@ -69,6 +69,20 @@ def test_quota_exceeded_is_429_with_retry_after() -> None:
     assert (records.items[0].decision, records.items[0].reason) == (BLOCK, "quota.rpm")
 
 
+def test_a_request_larger_than_a_whole_quota_window_is_told_it_never_fits() -> None:
+    quotas = FakeQuotas()
+    tight = {"Authorization": "Bearer sk-tight"}  # tpm 1000
+    with gateway(quotas=quotas) as (client, seen):
+        response = client.post("/v1/chat/completions", json=chat(max_tokens=5000), headers=tight)
+        fits = client.post("/v1/chat/completions", json=chat(max_tokens=500), headers=tight)
+    assert response.status_code == 429 and "retry-after" not in response.headers
+    error = response.json()["error"]
+    assert error["code"] == "request_exceeds_quota" and "can never fit" in error["message"]
+    assert fits.status_code == 200
+    assert quotas.admitted == [502]  # the oversized one never reached the quota storage
+    assert len(seen.requests) == 1
+
+
 def test_quota_storage_down_refuses_without_details() -> None:
     with gateway(quotas=FakeQuotas(down=True)) as (client, seen):
         response = client.post("/v1/chat/completions", json=chat(), headers=ALICE)
