@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from garrison.errors import GarrisonError, UsageError
+from garrison.gateway.errors import AUTHENTICATION
 from garrison.gateway.keys import KeyNotFound, KeyStore, key_to_dict, parse_expiry
 
 ENV_ADMIN_TOKEN = "GARRISON_ADMIN_TOKEN"
@@ -68,7 +69,7 @@ class _Admin:
             if self.token_digest is None:
                 return error(404, "Not found.", "not_found")
             if not self._authorized(request):
-                response = error(401, "Invalid admin token.", "invalid_api_key")
+                response = error(401, "invalid admin token", "invalid_api_key", AUTHENTICATION)
                 response.headers["www-authenticate"] = "Bearer"
                 return response
             try:

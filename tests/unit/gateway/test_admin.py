@@ -65,6 +65,7 @@ def test_without_an_admin_token_the_api_does_not_exist(store: Store) -> None:
 def test_a_missing_or_wrong_token_is_refused(client: TestClient, headers: dict[str, str]) -> None:
     response = client.post("/admin/keys", json={"owner": "a"}, headers=headers)
     _assert_openai_error(response, 401, "invalid_api_key")
+    assert response.json()["error"]["type"] == "authentication_error"  # as on the API routes
     assert response.headers["www-authenticate"] == "Bearer"
     assert client.get("/admin/keys", headers=headers).status_code == 401
 
