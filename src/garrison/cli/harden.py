@@ -50,29 +50,37 @@ def _prepare(
     return train, test
 
 
+def _arch(arch: str | None, data: EvalData) -> str:
+    return arch or ("garrison:small_cnn" if data.image_shape else "garrison:mlp")
+
+
 def _factory(arch: str | None, data: EvalData) -> Any:
     import numpy as np
 
     from garrison.robustness.load import build_module
 
-    chosen = arch or ("garrison:small_cnn" if data.image_shape else "garrison:mlp")
+    chosen = _arch(arch, data)
     features = int(np.prod(data.x.shape[1:]))
     return lambda: build_module(chosen, data.n_classes, features)
 
 
-def _save(title: str, result: Any, output: Path, report: Path | None) -> None:
-    """The retrained weights to `output`, the before/after numbers to `report` and the console."""
+def _save(title: str, result: Any, output: Path, report: Path | None, arch: str) -> None:
+    """The retrained weights to `output`, the before/after numbers to `report` and the console.
+
+    The architecture is said, and kept in the weights' metadata: `garrison test` needs it
+    (`--arch`) to read the weights back.
+    """
     from garrison.report.json import dumps
     from garrison.robustness.harden_adversarial import save_safetensors
 
-    save_safetensors(result.module, output)
-    numbers = result.to_dict()
+    save_safetensors(result.module, output, arch)
+    numbers = {"arch": arch, **result.to_dict()}
     if report is not None:
         from garrison.cli.files import write_output
 
         write_output(report, dumps(numbers))
     print(_lines(title, numbers))
-    print(f"wrote {output}")
+    print(f"wrote {output} (architecture {arch}: pass --arch {arch} to garrison test)")
 
 
 @harden_app.command("adversarial")
@@ -92,7 +100,7 @@ def adversarial_command(
 
     train, test = _prepare(data, label, output, report)
     result = adversarial_training(_factory(arch, train)(), train, test, eps=epsilon, epochs=epochs)
-    _save("adversarial training", result, output, report)
+    _save("adversarial training", result, output, report, _arch(arch, train))
 
 
 @harden_app.command("dp")
@@ -122,7 +130,7 @@ def dp_command(
         delta=delta,
         epochs=epochs,
     )
-    _save("DP-SGD training", result, output, report)
+    _save("DP-SGD training", result, output, report, _arch(arch, train))
 
 
 def _lines(title: str, numbers: dict[str, Any]) -> str:
@@ -139,4 +147,6 @@ def _lines(title: str, numbers: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.3f}" if value == 0 or abs(value) >= 0.001 else f"{value:.1e}"  # delta 1e-05

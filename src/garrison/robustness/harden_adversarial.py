@@ -143,8 +143,9 @@ def _looks_trained(target: TorchClassifier, test: EvalData) -> bool:
     return accuracy(target, test.x, test.y) > majority + 0.05
 
 
-def save_safetensors(module: Any, path: Path | str) -> Path:
-    """Write the module's weights (state dict only, no code) as a safetensors file."""
+def save_safetensors(module: Any, path: Path | str, arch: str | None = None) -> Path:
+    """Write the module's weights (state dict only, no code) as a safetensors file; `arch`,
+    the architecture that reads them back, goes into its metadata."""
     try:
         from safetensors.torch import save_file
     except ImportError:
@@ -154,5 +155,6 @@ def save_safetensors(module: Any, path: Path | str) -> Path:
     }
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(out), metadata={"format": "pt", "producer": "garrison"})
+    metadata = {"format": "pt", "producer": "garrison", **({"arch": arch} if arch else {})}
+    save_file(tensors, str(out), metadata=metadata)
     return out

@@ -267,6 +267,13 @@ def test_harden_writes_safetensors_that_scan_clean(tmp_path: Path) -> None:
     numbers = json.loads((tmp_path / "dp.json").read_text())
     assert numbers["epsilon"] <= 3.0
     assert not scan_path([dp]).findings
+    # The architecture it chose is said and kept, since `garrison test --arch` needs it.
+    assert numbers["arch"] == "garrison:mlp" and "--arch garrison:mlp" in result.output
+    from safetensors import safe_open
+
+    with safe_open(str(dp), "np") as weights:
+        assert weights.metadata()["arch"] == "garrison:mlp"
+    assert "delta: 0.000" not in result.output
     wrong = garrison("harden", "adversarial", "-o", tmp_path / "x.pt")
     assert wrong.exit_code == 2 and ".safetensors" in wrong.output
 
