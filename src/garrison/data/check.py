@@ -8,6 +8,7 @@ file is streamed once per pass. Model-based checks (labels, backdoors) look at t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -299,8 +300,6 @@ def _merge_pii(before: Any, found: Any) -> Any:
 
 def _named(issues: Any, names: tuple[str, ...]) -> Any:
     """Label findings that name classes as the data does ('rose', 'dog'), not by code."""
-    import dataclasses
-
     codes = np.asarray(issues.classes)
     if not names or codes.dtype.kind not in "iu" or (len(codes) and codes.max() >= len(names)):
         return issues
@@ -388,6 +387,7 @@ def _check_images(
     }
     if len(x) == 0:
         return
+    first = len(report.findings)
     flat = x.reshape(len(x), -1)
 
     def duplicates() -> DuplicateResult:
@@ -412,6 +412,12 @@ def _check_images(
     user_model = loader(int(y.max()) + 1, flat.shape[1]) if loader else None
     found = _timed(report, "backdoor", note, lambda: detect_backdoor(x, y, model=user_model))
     _add(report, "backdoor", found, asset, path, policy)
+    # A sample's row number means nothing to a person looking at a folder: name its file.
+    for i in range(first, len(report.findings)):
+        at = report.findings[i].location
+        if at.row is not None and 0 <= at.row < len(_paths):
+            where = dataclasses.replace(at, path=str(_paths[at.row]))
+            report.findings[i] = dataclasses.replace(report.findings[i], location=where)
 
 
 def _digest8(data: bytes) -> bytes:

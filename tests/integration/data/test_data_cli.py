@@ -124,6 +124,10 @@ def test_image_folder_backdoor_and_unreadable_image(tmp_path: Path) -> None:
     expected = {position[int(i)] for i in poisoned}
     assert len(flagged & expected) >= 0.9 * len(expected)
     assert len(flagged - expected) <= 0.05 * (len(names) - len(expected))
+    # Each finding names the image file, not only its row number.
+    named = {Path(str(loc["path"])) for loc in rules["GA-DATA-050"]}
+    stamped = {names[int(i)] for i in poisoned}
+    assert len(named & stamped) >= 0.9 * len(stamped)
 
 
 def test_fingerprint_diff_and_trace_are_audited(tmp_path: Path, store_url: str) -> None:
