@@ -42,7 +42,8 @@ def _inventory(db: str | None) -> Inventory:
     from garrison.posture.inventory import Inventory
     from garrison.store import database_url, open_store
 
-    return Inventory(open_store(db or database_url(load_policy())))
+    # An explicit --db must exist: `discover --record` fills the inventory, these read it.
+    return Inventory(open_store(db or database_url(load_policy()), create=db is None))
 
 
 @inventory_app.callback(invoke_without_command=True)

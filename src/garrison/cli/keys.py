@@ -34,12 +34,14 @@ FormatOption = Annotated[KeysFormat, typer.Option("--format", "-f", help="Output
 LimitOption = Annotated[int | None, typer.Option(metavar="N", show_default=False)]
 
 
-def _key_store(db: str | None) -> KeyStore:
+def _key_store(db: str | None, create: bool = False) -> KeyStore:
+    """The key store; a --db that names a missing SQLite file is refused unless creating a
+    key, so a mistyped path is not answered with an empty list."""
     from garrison.gateway.keys import KeyStore
     from garrison.policy import load_policy
     from garrison.store import database_url, open_store
 
-    return KeyStore(open_store(db or database_url(load_policy())))
+    return KeyStore(open_store(db or database_url(load_policy()), create=create or db is None))
 
 
 def _names(text: str | None) -> tuple[str, ...] | None:
@@ -91,7 +93,7 @@ def create_command(
         raise UsageError("--models '' names no model; leave --models out for a key to all models")
     if expires is not None and len(expires.strip()) != 10:
         raise UsageError(f"--expires wants a date as YYYY-MM-DD, not {expires!r}")
-    store = _key_store(db)
+    store = _key_store(db, create=True)
     try:
         secret, key = store.create(
             owner,

@@ -140,3 +140,10 @@ def test_an_empty_model_list_is_refused_not_read_as_all(cli: Invoke) -> None:
     assert result.exit_code == 2
     assert "--models '' names no model" in result.output
     assert "team-a" not in cli("list").output  # no key was made
+
+
+def test_a_mistyped_store_path_is_refused_not_listed_as_empty(cli: Invoke, tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'typo.db'}"
+    result = cli("list", "--db", missing)
+    assert result.exit_code == 2 and "no store at" in result.output
+    assert not (tmp_path / "typo.db").exists()
