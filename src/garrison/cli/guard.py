@@ -47,8 +47,14 @@ def guard_command(
 
     if (text is None) == (input_file is None):
         raise UsageError("give TEXT, or --input FILE.jsonl (not both)")
-    texts = list(_read_lines(input_file, text_field)) if input_file is not None else [text or ""]
+    if input_file is not None:
+        numbered = list(_read_lines(input_file, text_field))
+        lines, texts = [n for n, _ in numbered], [t for _, t in numbered]
+    else:
+        lines, texts = [1], [text or ""]
     results = check_texts(texts, threshold)
+    if input_file is not None:  # which input line each result answers (blank lines are skipped)
+        results = [{"line": n, **r} for n, r in zip(lines, results, strict=True)]
     flagged = any(r["flagged"] or r["blocked"] for r in results)
     if fmt is GuardFormat.jsonl:
         for r in results:
@@ -56,17 +62,17 @@ def guard_command(
     elif fmt is GuardFormat.json:
         sys.stdout.write(json.dumps({"results": results}, indent=2, ensure_ascii=False) + "\n")
     else:
-        for i, r in enumerate(results):
+        for n, r in zip(lines, results, strict=True):
             mark = "FLAGGED" if r["flagged"] else ("BLOCKED" if r["blocked"] else "ok")
             if mark == "ok" and r["verdict"] != "allow":
                 mark = r["verdict"].upper()  # e.g. REDACT: a guard rewrote the text
             rules = ", ".join(sorted({f["rule"] for f in r["findings"]})) or "-"
-            print(f"{i:>5}  {mark:<8} injection {r['score']:.3f}  {rules}")
+            print(f"{n:>5}  {mark:<8} injection {r['score']:.3f}  {rules}")
     if flagged:
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _read_lines(path: Path, field: str) -> Iterator[str]:
+def _read_lines(path: Path, field: str) -> Iterator[tuple[int, str]]:
     from garrison.errors import UsageError
 
     try:
@@ -86,7 +92,7 @@ def _read_lines(path: Path, field: str) -> Iterator[str]:
             value = row.get(field) if isinstance(row, dict) else None
             if not isinstance(value, str):
                 raise UsageError(f"{path}:{number}: no text field {field!r}")
-            yield value
+            yield number, value
 
 
 def check_texts(texts: list[str], threshold: float | None = None) -> list[dict[str, Any]]:

@@ -19,12 +19,14 @@ def test_jsonl_keeps_order_and_fields(tmp_path: Path) -> None:
         "mail me at jane.doe@example.com",
     ]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps({"prompt": t}) for t in lines) + "\n")
+    # a blank line in the middle: results still say which input line they answer
+    source.write_text("\n\n".join(json.dumps({"prompt": t}) for t in lines) + "\n")
     result = runner.invoke(
         app, ["guard", "--input", str(source), "--text-field", "prompt", "-f", "jsonl"]
     )
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 3
+    assert [r["line"] for r in rows] == [1, 3, 5]
     assert all({"score", "flagged", "findings"} <= set(r) for r in rows)
     assert rows[0]["score"] > rows[1]["score"]
     assert rows[0]["flagged"] and not rows[1]["flagged"]
