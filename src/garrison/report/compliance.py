@@ -210,6 +210,9 @@ def parse_input(data: Any, source: str) -> InputReport:
         raise not_ours
     if not isinstance(data.get("command"), str) or not isinstance(data.get("findings"), list):
         raise not_ours
+    version = str(data.get("schema_version", "1.0"))
+    if version.split(".")[0] != "1":  # a later major version may mean fields this reader misreads
+        raise UsageError(f"{source}: report schema {version}; this Garrison reads 1.x")
     return _input(
         source,
         data["command"],

@@ -155,3 +155,16 @@ def test_cli_user_mistakes_exit_2_with_one_line(
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_of_a_later_schema_major_is_refused(tmp_path: Path) -> None:
+    path = scan_json(tmp_path, {"weights": [1.0]})
+    data = json.loads(path.read_text())
+    data["schema_version"] = "2.0"
+    path.write_text(json.dumps(data))
+    result = runner.invoke(app, ["report", "--framework", "owasp-llm", str(path)])
+    assert result.exit_code == 2
+    assert "report schema 2.0; this Garrison reads 1.x" in result.output
+    data["schema_version"] = "1.3"  # a later minor only adds fields: still read
+    path.write_text(json.dumps(data))
+    assert runner.invoke(app, ["report", "--framework", "owasp-llm", str(path)]).exit_code == 0
