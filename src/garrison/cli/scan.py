@@ -30,14 +30,18 @@ class OutputFormat(StrEnum):
 # The report options `scan` and `discover` share.
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")]
 OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the report to FILE.")
 ]
 FailOnOption = Annotated[
     str | None,
-    typer.Option(help="Exit 1 when a finding is at or above: critical, high, medium, low, info."),
+    typer.Option(
+        metavar="SEVERITY",
+        help="Exit 1 when a finding is at or above: critical, high, medium, low, info.",
+    ),
 ]
 PolicyOption = Annotated[
-    Path | None, typer.Option("--policy", help="garrison.toml or pyproject.toml to use.")
+    Path | None,
+    typer.Option("--policy", metavar="FILE", help="garrison.toml or pyproject.toml to use."),
 ]
 
 
@@ -53,7 +57,11 @@ def scan_command(
     jobs: Annotated[
         int,
         typer.Option(
-            "--jobs", "-j", min=0, help="Processes for large scans (0: one per CPU, 1: none)."
+            "--jobs",
+            "-j",
+            min=0,
+            metavar="N",
+            help="Processes for large scans (0: one per CPU, 1: none).",
         ),
     ] = 0,
     progress: Annotated[
@@ -70,10 +78,12 @@ def scan_command(
         ),
     ] = False,
     key: Annotated[
-        Path | None, typer.Option("--key", "-k", help="PEM private key for --attest.")
+        Path | None,
+        typer.Option("--key", "-k", metavar="FILE", help="PEM private key for --attest."),
     ] = None,
     db: Annotated[
-        str | None, typer.Option("--db", help="Store URL for --record and require_approved.")
+        str | None,
+        typer.Option("--db", metavar="URL", help="Store URL for --record and require_approved."),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks and debug logs.")] = False,
 ) -> None:
