@@ -215,9 +215,12 @@ def _data_summary(name: str, m: dict[str, Any]) -> str:
             return "none found"
         return "; ".join(f"{col}: {v['flagged_rows']} row(s) {v['kinds']}" for col, v in m.items())
     if name == "labels":
+        if m.get("model") == "none" and m.get("note"):
+            return f"not checked: {m['note']}"
+        note = f"; {m['note']}" if m.get("note") else ""
         return (
             f"{m['label_issues']} likely mislabelled, {m['class_outliers']} class outlier(s) "
-            f"({m['model']})"
+            f"({m['model']}{note})"
         )
     if name == "backdoor":
         return f"{m['flagged']} sample(s) flagged ({m['rule']})"

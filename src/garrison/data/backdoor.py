@@ -40,6 +40,9 @@ VERIFY_ROWS = 3000  # rows the verifying model trains on
 SEARCH_ROWS = 20_000  # images the window search looks at
 FIT_ROWS = 20_000  # rows models and clusterings are fitted on; every row is then scored
 MAX_SMALL_CLUSTER = 0.35  # activation clustering: the small cluster's largest relative size
+# Below this many samples a class's 2-means split of noise can pass both tests by chance
+# (30 random images gave a "small cluster"); 40 still holds 2 carriers at a 5% poison rate.
+MIN_CLUSTER_MEMBERS = 40
 MIN_SILHOUETTE = 0.15  # ...and the separation that makes the split real:
 MIN_SEPARATION = 4.0  # cluster means this many pooled deviations apart (one Gaussian: ~2.7)
 TO_DICT_ROWS = 1000
@@ -379,7 +382,7 @@ def activation_clustering(
     for cls in np.unique(y):
         members = np.flatnonzero(y == cls)
         dims = min(components, f.shape[1], len(members) - 1)
-        if len(members) < 10 or dims < 1:
+        if len(members) < MIN_CLUSTER_MEMBERS or dims < 1:
             continue
         fit = rng.permutation(members)[:FIT_ROWS]
         pca = PCA(dims, random_state=seed).fit(f[fit])

@@ -39,6 +39,8 @@ SELF_CONFIDENCE_MARGIN = 0.3
 # A row this many times nearer another class's robust centre than its own is a class outlier.
 CENTRE_RATIO = 2.0
 TO_DICT_ROWS = 1000
+# Out-of-fold models on fewer rows than this disagree with most labels of any small set.
+MIN_ROWS = 50
 MAX_CLASSES = 1000  # more distinct labels than this is an id column, not classes
 
 
@@ -155,8 +157,10 @@ def find_label_issues(
         if len(kept) == len(classes)
         else f"{len(classes) - len(kept)} classes with one row left out"
     )
-    if len(kept) < 2 or len(rows) < 10:
+    if len(kept) < 2:
         return _replace_note(empty, "fewer than two classes with enough rows; nothing to compare")
+    if len(rows) < MIN_ROWS:
+        return _replace_note(empty, f"{len(rows)} rows: too few to judge labels (needs {MIN_ROWS})")
     y_s = np.searchsorted(kept, y[rows])
     scaled = _standardise(x[rows] if len(rows) < n else x)
     if probs_in is None:

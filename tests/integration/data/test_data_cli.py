@@ -268,3 +268,20 @@ def test_a_reference_without_rows_is_a_mistake_not_a_finding_per_cell(tmp_path: 
     )
     assert result.exit_code == 2
     assert "has no rows to compare with" in result.output
+
+
+def test_a_few_random_images_give_no_label_or_backdoor_findings(tmp_path: Path) -> None:
+    # Thirty noise images: too few to judge labels, and no class large enough for the
+    # feature signals; before, this failed CI with a HIGH backdoor finding.
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        folder = tmp_path / "noise" / ("cat", "dog", "owl")[i % 3]
+        folder.mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 255, (16, 16), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    result = garrison("data", "check", tmp_path / "noise", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "GA-DATA-02" not in result.output and "GA-DATA-05" not in result.output
+    assert "labels: not checked: 30 rows: too few to judge labels" in result.output
