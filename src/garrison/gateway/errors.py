@@ -161,10 +161,10 @@ def quota_exceeded(reason: str, retry_after_s: float, headers: dict[str, str]) -
     )
 
 
-def quota_unavailable() -> GatewayError:
+def quota_unavailable(request_id: str) -> GatewayError:
     return GatewayError(
         503,
-        "the gateway's quota service is unavailable; retry shortly",
+        f"the gateway's quota service is unavailable; retry shortly (request id {request_id})",
         type=SERVER,
         code="quota_unavailable",
         reason="quota.unavailable",

@@ -135,6 +135,12 @@ class Gateway:
         """Start the stages that have a `start` (the recorder's writer, for one)."""
         for stage in self._stages:
             await _call_if_present(stage, "start")
+        if self.quotas is not None and not await _answers(self.quotas):
+            # Requests will be refused (503) until it answers: say so now, not per request.
+            logger.warning(
+                "quota storage %s does not answer; metered keys get 503 until it does",
+                getattr(self.quotas, "display_uri", "?"),
+            )
 
     async def aclose(self) -> None:
         """Close the upstream client, then each stage (`aclose` or `close`), last first."""
@@ -211,7 +217,7 @@ class Gateway:
             decision = await self.quotas.admit(key, estimated_tokens)
         except GarrisonError as exc:  # the quota storage is down: refuse rather than go unmetered
             logger.error("quotas unavailable: request=%s %s", call.request_id, exc)
-            raise errors.quota_unavailable() from None
+            raise errors.quota_unavailable(call.request_id) from None
         if not decision.allowed:
             raise errors.quota_exceeded(decision.reason, decision.retry_after_s, decision.headers)
         call.quota_headers = decision.headers
@@ -344,6 +350,16 @@ def _observe(observe: Callable[[RequestRecord], None], record: RequestRecord) ->
         observe(record)
     except Exception:  # one broken observer must not fail the request or starve the others
         logger.exception("observer failed: request=%s", record.request_id)
+
+
+async def _answers(quotas: Any) -> bool:
+    check = getattr(quotas, "check", None)
+    if check is None:
+        return True
+    try:
+        return bool(await check())
+    except Exception:
+        return False
 
 
 async def _call_if_present(stage: object, name: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from starlette.types import Message
 
 from garrison.errors import GarrisonError
@@ -88,7 +89,25 @@ def test_quota_storage_down_refuses_without_details() -> None:
         response = client.post("/v1/chat/completions", json=chat(), headers=ALICE)
     assert response.status_code == 503
     assert "10.0.0.9" not in response.text
+    assert response.headers["x-request-id"] in response.json()["error"]["message"]
     assert seen.requests == []
+
+
+def test_quota_storage_that_does_not_answer_at_startup_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    @dataclass
+    class Silent(FakeQuotas):
+        display_uri: str = "redis://10.0.0.9:6379"
+
+        async def check(self) -> bool:
+            return False
+
+    with caplog.at_level("WARNING"), gateway(quotas=Silent()):
+        pass
+    assert any(
+        "quota storage redis://10.0.0.9:6379 does not answer" in r.message for r in caplog.records
+    )
 
 
 @dataclass(frozen=True)
