@@ -88,19 +88,24 @@ def main() -> None:
         print("garrison: aborted", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:
-        if not _is_usage_error(exc):
+        status = _click_status(exc)
+        if status is None:
             raise
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `garrison` or a bare group
             exc.show()  # type: ignore[attr-defined]
-            sys.exit(2)
+            sys.exit(status)
         print(_one_line(exc), file=sys.stderr)
-        sys.exit(2)
+        sys.exit(status)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _is_usage_error(exc: Exception) -> bool:
-    # Click's errors (vendored by newer Typer, imported by older): matched by shape, not class.
-    return hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2
+def _click_status(exc: Exception) -> int | None:
+    """The exit status of one of Click's own errors (usage mistakes are 2), else None.
+
+    Matched by shape, not class: newer Typer vendors Click, older Typer imports it.
+    """
+    status = getattr(exc, "exit_code", None)
+    return status if hasattr(exc, "format_message") and isinstance(status, int) else None
 
 
 def _one_line(exc: Exception) -> str:
