@@ -84,6 +84,8 @@ def load_private_key(path: Path, password: bytes | None = None) -> PrivateKey:
     except TypeError:
         raise UsageError(f"{path} is encrypted; set GARRISON_KEY_PASSWORD") from None
     except (ValueError, UnsupportedAlgorithm) as exc:
+        if encrypted and password is not None and isinstance(exc, ValueError):
+            raise UsageError(f"cannot decrypt {path}: is GARRISON_KEY_PASSWORD right?") from None
         raise UsageError(f"not a PEM private key: {path} ({_reason(exc)})") from None
     if isinstance(key, Ed25519PrivateKey):
         return key

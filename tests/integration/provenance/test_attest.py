@@ -54,7 +54,8 @@ def test_a_missing_attestation_fails(cli: Invoke, model: Path, key_pair: tuple[P
     assert cli("sign", model, "--key", key_pair[0]).exit_code == 0
     result = cli("verify", model, "--key", key_pair[1], "--require-attestation")
     assert result.exit_code == 1
-    assert "no signature at" in result.output and "model.scan.sig" in result.output
+    assert "no scan attestation at" in result.output and "model.scan.sig" in result.output
+    assert "garrison scan --attest" in result.output
 
 
 def test_a_failing_verdict_is_refused(

@@ -114,6 +114,10 @@ def check_attestation(
 
     Raises SignatureError when it is missing, forged, about other digests, or failed.
     """
+    if not path.exists():
+        raise SignatureError(
+            f"no scan attestation at {path}; write one with `garrison scan --attest`"
+        )
     envelope = bundle.read_bundle(path)
     statement = bundle.verify_envelope(envelope, public_key, str(path))
     if statement.get("predicateType") != PREDICATE_TYPE:

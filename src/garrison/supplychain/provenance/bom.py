@@ -40,6 +40,9 @@ MAX_REQUIREMENTS_BYTES = 4 << 20
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _PIN = re.compile(r"^===?\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)$")
+# What may follow a name: version clauses joined by commas (PEP 440), or a direct "@ url".
+_CLAUSE = r"(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
+_SPEC = re.compile(rf"^(?:{_CLAUSE}(?:\s*,\s*{_CLAUSE})*|@.*)?$")
 
 
 def build_bom(
@@ -121,7 +124,7 @@ def environment_packages() -> list[Component]:
 def requirements_packages(path: Path) -> list[Component]:
     """The packages a requirements file names; only `==` pins carry a version."""
     found: dict[tuple[str, str], Component] = {}
-    for name, spec in _requirements(_read_requirements(path)):
+    for name, spec in _requirements(_read_requirements(path), str(path)):
         pin = _PIN.match(spec)
         version = pin.group(1) if pin else ""
         component = _package(name, version, (), "" if pin or not spec else f"requires {spec}")
@@ -143,18 +146,21 @@ def _read_requirements(path: Path) -> str:
         raise UsageError(f"{path} is not UTF-8 text (byte {exc.start})") from None
 
 
-def _requirements(text: str) -> Iterator[tuple[str, str]]:
+def _requirements(text: str, where: str = "requirements") -> Iterator[tuple[str, str]]:
     """(name, version specifier) per requirement line; options, includes, editable and
-    URL-only lines are skipped, markers, extras and --hash options dropped."""
-    for raw in text.replace("\\\n", " ").splitlines():
+    URL-only lines are skipped, markers, extras and --hash options dropped. A line that is
+    none of these is refused, as pip would refuse it, rather than read as a package."""
+    for number, raw in enumerate(text.replace("\\\n", " ").splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")) or "://" in line.split("@", 1)[0]:
             continue
         line = line.split(";", 1)[0].split(" --", 1)[0].strip()
         match = _REQUIREMENT.match(line)
-        if match is None:
-            continue
-        spec = match.group(2).strip()
+        spec = match.group(2).strip() if match else ""
+        if spec.startswith("(") and spec.endswith(")"):  # PEP 508 allows "name (>=1.0)"
+            spec = spec[1:-1].strip()
+        if match is None or not _SPEC.match(spec):
+            raise UsageError(f"{where}:{number}: not a requirement: {raw.strip()[:80]!r}")
         yield match.group(1), "" if spec.startswith("@") else " ".join(spec.split())
 
 

@@ -325,3 +325,17 @@ def test_validation_rejects_a_component_without_a_name(tmp_path: Path) -> None:
 def test_validation_rejects_text_that_is_not_json() -> None:
     with pytest.raises(UsageError, match=r"not a CycloneDX 1\.6 document"):
         validate_bom_json("{not json")
+
+
+def test_requirements_take_pep_508_forms_and_refuse_a_line_that_is_none(tmp_path: Path) -> None:
+    good = tmp_path / "requirements.txt"
+    good.write_text(
+        "numpy>=1.2,<2\ntorch==2.13.0 ; python_version > '3.8'\nname (>=1.0)\n"
+        "-r other.txt\nfoo @ https://example.com/foo.whl\nbaz===1.0\n"
+    )
+    names = {c.name: c.version for c in requirements_packages(good)}
+    assert names == {"numpy": None, "torch": "2.13.0", "name": None, "foo": None, "baz": "1.0"}
+    bad = tmp_path / "bad.txt"
+    bad.write_text("requests==2.32.3\ngarbage line !!!\n")
+    with pytest.raises(UsageError, match=r"bad.txt:2: not a requirement: 'garbage line !!!'"):
+        requirements_packages(bad)
