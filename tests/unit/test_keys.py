@@ -103,7 +103,7 @@ def test_an_encrypted_key_needs_the_password_from_the_environment(
 def test_a_wrong_password_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "locked.pem"
     path.write_bytes(_pem(ec.generate_private_key(ec.SECP256R1()), b"right"))
-    with pytest.raises(UsageError, match="cannot decrypt .*GARRISON_KEY_PASSWORD right"):
+    with pytest.raises(UsageError, match=r"cannot decrypt .*GARRISON_KEY_PASSWORD right"):
         keys.load_private_key(path, b"wrong")
 
 
